@@ -1,0 +1,1 @@
+namespace cafelet { int actors_anchor = 0; }

@@ -1,0 +1,139 @@
+#include "log.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <mutex>
+
+namespace cafelet::log {
+
+namespace detail {
+std::atomic<int> verbosity_level{0};
+} // namespace detail
+
+namespace {
+
+std::mutex sink_mtx;
+std::shared_ptr<sink_fn> sink_ptr;
+
+bool needs_quotes(std::string_view s) {
+  if (s.empty())
+    return true;
+  for (unsigned char c : s)
+    if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7f)
+      return true;
+  return false;
+}
+
+void append_value(std::string& out, std::string_view s) {
+  if (!needs_quotes(s)) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c); // UTF-8 passes through
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_timestamp(std::string& out) {
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  auto secs = time_point_cast<seconds>(now);
+  auto us = duration_cast<microseconds>(now - secs).count();
+  std::time_t t = system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec, static_cast<long>(us));
+  out += buf;
+}
+
+const char* name(severity s) {
+  switch (s) {
+    case severity::error: return "error";
+    case severity::warning: return "warning";
+    case severity::info: return "info";
+  }
+  return "info";
+}
+
+} // namespace
+
+void set_verbosity(int v) {
+  detail::verbosity_level.store(v, std::memory_order_relaxed);
+}
+
+int verbosity() {
+  return detail::verbosity_level.load(std::memory_order_relaxed);
+}
+
+void set_sink(sink_fn fn) {
+  std::lock_guard<std::mutex> guard{sink_mtx};
+  sink_ptr = fn ? std::make_shared<sink_fn>(std::move(fn)) : nullptr;
+}
+
+std::string format(severity sev, int v, std::string_view msg,
+                   std::initializer_list<field> fields) {
+  std::string line;
+  line.reserve(96 + msg.size());
+  line += "ts=";
+  append_timestamp(line);
+  line += " level=";
+  line += name(sev);
+  if (sev == severity::info && v > 0) {
+    line += " v=";
+    line += std::to_string(v);
+  }
+  line += " msg=";
+  append_value(line, msg);
+  for (const auto& f : fields) {
+    line += ' ';
+    line += f.key;
+    line += '=';
+    append_value(line, f.value);
+  }
+  return line;
+}
+
+void write(severity sev, int v, std::string_view msg,
+           std::initializer_list<field> fields) {
+  if (sev == severity::info && !enabled(v))
+    return;
+  auto line = format(sev, v, msg, fields);
+  std::shared_ptr<sink_fn> sink;
+  {
+    std::lock_guard<std::mutex> guard{sink_mtx};
+    sink = sink_ptr;
+  }
+  if (sink) {
+    (*sink)(line);
+    return;
+  }
+  line += '\n';
+  // One write() per line: lines from concurrent threads never interleave.
+  auto rc = ::write(STDERR_FILENO, line.data(), line.size());
+  (void) rc;
+}
+
+} // namespace cafelet::log
