@@ -1,4 +1,4 @@
-// net/: placeholder translation unit so the library always has one source.
+// Anchor translation unit: keeps the library non-empty whatever its subfolders hold.
 namespace cafelet::net {
-int library_anchor = 0;
+extern const int library_anchor = 0;
 } // namespace cafelet::net
