@@ -1,1 +1,0 @@
-namespace cafelet { int actors_anchor = 0; }
