@@ -1,0 +1,140 @@
+// cafelet: the node agent's entry point. Parses kubelet-compatible flags and
+// the KubeletConfiguration file, starts the actor system and the supervision
+// tree, serves the healthz endpoints, and shuts down in order on SIGTERM or
+// SIGINT. Shutting down never touches running containers: a kubelet restart
+// must not kill pods.
+
+#include "actors/endpoints.hpp"
+#include "actors/node_root.hpp"
+#include "cafelet_build_info.hpp"
+#include "messages/config/flags.hpp"
+#include "messages/errors.hpp"
+#include "messages/log.hpp"
+#include "messages/register.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+using namespace cafelet;
+
+namespace {
+
+int fatal(const std::string& what) {
+  log::error("fatal start-up error", {log::kv("err", what)});
+  std::fprintf(stderr, "cafelet: %s\n", what.c_str());
+  return 1;
+}
+
+/// Blocks SIGTERM/SIGINT in this thread and every thread started later, so
+/// that only the dedicated signal thread receives them (via sigwait).
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto cl = config::parse_command_line(args);
+  if (!cl) {
+    std::fprintf(stderr, "cafelet: %s\nRun 'cafelet --help' for usage.\n",
+                 context_of(cl.error()).c_str());
+    return 1;
+  }
+  if (cl->help) {
+    std::cout << config::usage_text();
+    return 0;
+  }
+  if (cl->version) {
+    std::cout << "cafelet " << CAFELET_VERSION << " (commit "
+              << CAFELET_GIT_COMMIT << ", Kubernetes " << CAFELET_KUBE_VERSION
+              << " node API)\n";
+    return 0;
+  }
+  std::vector<std::string> warnings;
+  auto cfg = config::resolve_configuration(*cl, warnings);
+  log::set_verbosity(cl->agent.verbosity);
+  for (const auto& w : warnings)
+    log::warning("configuration", {log::kv("warning", w)});
+  if (!cfg)
+    return fatal(context_of(cfg.error()));
+  log::info(0, "starting cafelet",
+            {log::kv("version", CAFELET_VERSION),
+             log::kv("node", cfg->agent.node_name),
+             log::kv("config", cfg->agent.config_file),
+             log::kv("kubeconfig", cfg->agent.kubeconfig),
+             log::kv("runtime", cfg->kubelet.container_runtime_endpoint),
+             log::kv("manifests", cfg->kubelet.static_pod_path)});
+
+  auto stop_signals = block_stop_signals();
+
+  auto dir = std::make_shared<actors::actor_directory>();
+  auto reg = std::make_shared<net::metrics::registry>();
+  if (auto err = actors::register_actor_metrics(*reg, dir))
+    return fatal(describe(err));
+  actors::endpoints_options eopts;
+  eopts.bind_address = cfg->kubelet.healthz_bind_address;
+  eopts.port = static_cast<uint16_t>(cfg->kubelet.healthz_port);
+  std::unique_ptr<actors::endpoints> http;
+  if (cfg->kubelet.healthz_port > 0) {
+    auto started = actors::endpoints::start(eopts, dir, reg);
+    if (!started)
+      return fatal(context_of(started.error()));
+    http = std::move(*started);
+    log::info(0, "serving healthz",
+              {log::kv("address", eopts.bind_address),
+               log::kv("port", http->port())});
+  }
+
+  caf::actor_system_config sys_cfg;
+  register_message_types(sys_cfg);
+  // Two scheduler threads: the node agent must stay small; actors never block.
+  sys_cfg.set("scheduler.max-threads", 2);
+  caf::actor_system sys{sys_cfg};
+
+  auto root = sys.spawn(actors::supervisor, std::string{"root"},
+                        actors::make_root_spec(*cfg, dir), dir);
+  dir->started("root", "supervisor", "root", root.id());
+
+  // The signal thread turns SIGTERM/SIGINT into an orderly stop of the tree.
+  std::thread([stop_signals, root]() mutable {
+    int sig = 0;
+    if (sigwait(&stop_signals, &sig) != 0)
+      return;
+    log::info(0, "received signal, shutting down (containers keep running)",
+              {log::kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT")});
+    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+  }).detach();
+
+  caf::error reason;
+  {
+    caf::scoped_actor self{sys};
+    self->monitor(root);
+    self->receive([&](caf::down_msg& msg) { reason = msg.reason; });
+  }
+  root = nullptr;
+  if (http)
+    http->stop();
+  sys.await_all_actors_done();
+  if (reason && reason != caf::exit_reason::user_shutdown) {
+    log::error("supervision tree failed", {log::kv("reason", describe(reason))});
+    std::fprintf(stderr, "cafelet: supervision tree failed: %s\n",
+                 describe(reason).c_str());
+    return 1;
+  }
+  log::info(0, "cafelet stopped");
+  return 0;
+}
