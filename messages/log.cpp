@@ -62,10 +62,13 @@ void append_timestamp(std::string& out) {
   std::time_t t = system_clock::to_time_t(secs);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+  // Sized for the widest values the format can produce (int fields), so the
+  // compiler can prove no truncation.
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06luZ",
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, static_cast<long>(us));
+                tm.tm_min, tm.tm_sec,
+                static_cast<unsigned long>(us % 1000000));
   out += buf;
 }
 
