@@ -1,5 +1,6 @@
 #include "register.hpp"
 
+#include "api.hpp"
 #include "errors.hpp"
 #include "supervision.hpp"
 
@@ -15,6 +16,11 @@ void register_message_types(caf::actor_system_config& cfg) {
     "std::vector<cafelet::child_status>");
   cfg.add_message_type<children_snapshot>("cafelet::children_snapshot");
   cfg.add_message_type<health_report>("cafelet::health_report");
+  cfg.add_message_type<api_response>("cafelet::api_response");
+  cfg.add_message_type<stream_chunk>("cafelet::stream_chunk");
+  cfg.add_message_type<record_event>("cafelet::record_event");
+  cfg.add_message_type<readiness_update>("cafelet::readiness_update");
+  cfg.add_message_type<watch_synced>("cafelet::watch_synced");
   cfg.add_error_category(
     caf::atom("cafelet"),
     [](uint8_t code, caf::atom_value, const caf::message& ctx) -> std::string {

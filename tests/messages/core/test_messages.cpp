@@ -1,6 +1,7 @@
 // Round trips of every registered message type through CAF's binary
 // serializer, both as a bare value and type-erased inside a caf::message
 // (which only works for types registered with the actor system).
+#include "messages/api.hpp"
 #include "messages/errors.hpp"
 #include "messages/register.hpp"
 #include "messages/supervision.hpp"
@@ -125,4 +126,64 @@ TEST_CASE("errors are classified as retryable or not") {
   CHECK(!is_retryable(errc::invalid_config));
   CHECK(!is_retryable(caf::error{}));
   CHECK(code_of(caf::make_error(caf::sec::invalid_argument)) == errc::internal);
+}
+
+TEST_CASE_FIXTURE(system_fixture, "api_response round-trips with its error") {
+  api_response x{7, 409, R"({"kind":"Status"})",
+                 make_error(errc::conflict, "PUT /x: 409 Conflict"), 1500,
+                 "Conflict", false};
+  for (auto y : {round_trip(*sys, x), message_round_trip(*sys, x)}) {
+    CHECK(y.call == 7);
+    CHECK(y.status == 409);
+    CHECK(y.body == x.body);
+    CHECK(is(y.error, errc::conflict));
+    CHECK(context_of(y.error) == "PUT /x: 409 Conflict");
+    CHECK(y.retry_after_ms == 1500);
+    CHECK(y.reason == "Conflict");
+    CHECK(!y.ok());
+  }
+  CHECK(message_round_trip(*sys, api_response{1, 200, "{}", {}, 0, "", false})
+          .ok());
+}
+
+TEST_CASE_FIXTURE(system_fixture, "stream_chunk round-trips binary data") {
+  std::string data{"{\"type\":\"ADDED\"\0\xc3", 16};
+  auto y = message_round_trip(*sys, stream_chunk{3, data});
+  CHECK(y.call == 3);
+  CHECK(y.data == data);
+}
+
+TEST_CASE_FIXTURE(system_fixture, "record_event round-trips") {
+  record_event x;
+  x.involved.kind = "Node";
+  x.involved.name = "edge-1";
+  x.involved.uid = "edge-1";
+  x.type = "Normal";
+  x.reason = "NodeReady";
+  x.message = "Node edge-1 status is now: NodeReady";
+  for (auto y : {round_trip(*sys, x), message_round_trip(*sys, x)}) {
+    CHECK(y.involved.kind == "Node");
+    CHECK(y.involved.name == "edge-1");
+    CHECK(y.involved.uid == "edge-1");
+    CHECK(y.type == "Normal");
+    CHECK(y.reason == "NodeReady");
+    CHECK(y.message == x.message);
+  }
+}
+
+TEST_CASE_FIXTURE(system_fixture, "readiness_update and watch_synced round-trip") {
+  auto r = message_round_trip(*sys, readiness_update{"runtime", false,
+                                                     "container runtime is down"});
+  CHECK(r.component == "runtime");
+  CHECK(!r.ready);
+  CHECK(r.message == "container runtime is down");
+  auto w = message_round_trip(*sys, watch_synced{"/api/v1/pods", "123", 10, 1,
+                                                 2, 3, 2});
+  CHECK(w.resource == "/api/v1/pods");
+  CHECK(w.resource_version == "123");
+  CHECK(w.items == 10);
+  CHECK(w.added == 1);
+  CHECK(w.modified == 2);
+  CHECK(w.deleted == 3);
+  CHECK(w.generation == 2);
 }
