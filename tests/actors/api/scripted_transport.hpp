@@ -92,7 +92,7 @@ public:
     auto c = finish(key);
     if (!c)
       return;
-    auto cls = net::classify_response(status, content_type, body);
+    auto cls = net::classify_response(status, content_type, "", body);
     api_response res;
     res.call = c->tag;
     res.status = status;
