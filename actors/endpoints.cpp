@@ -50,17 +50,17 @@ endpoints::start(endpoints_options opts, std::shared_ptr<actor_directory> dir,
                  std::shared_ptr<net::metrics::registry> reg) {
   net::router routes;
   auto max_age = opts.max_heartbeat_age;
-  routes.on("GET", "/healthz", [dir, max_age](net::http_request, net::responder res) {
+  routes.on("GET", "/healthz", [dir, max_age](net::server_request, net::responder res) {
     std::string why;
     if (dir->healthy(max_age, &why))
       res.respond(200, "ok");
     else
       res.respond(500, "unhealthy: " + why + "\n");
   });
-  routes.on("GET", "/metrics", [reg](net::http_request, net::responder res) {
+  routes.on("GET", "/metrics", [reg](net::server_request, net::responder res) {
     res.respond(200, reg->render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  routes.on("GET", "/debug/actors", [dir](net::http_request, net::responder res) {
+  routes.on("GET", "/debug/actors", [dir](net::server_request, net::responder res) {
     res.respond(200, dir->to_json(), "application/json");
   });
   net::server_options sopts;

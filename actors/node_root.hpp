@@ -4,22 +4,65 @@
 ///
 ///   root (supervisor)
 ///   +-- watchdog            scheduler heartbeat for /healthz
-///   +-- node (supervisor)   registration, lease, node status, events, watches
+///   +-- node (supervisor)   with an API server (--kubeconfig):
+///   |   +-- events            event recorder
+///   |   +-- node-status       registration and node status
+///   |   +-- lease             node Lease heartbeat
+///   |   +-- pod-source        the pods bound to this node
+///   |   +-- pod-watch         list+watch of those pods
 ///   +-- pods (supervisor)   one actor per pod
 ///
-/// `make_root_spec` builds the root's spec from the resolved configuration;
-/// main() spawns it and watches it.
+/// Siblings reach restartable actors through relays (actors/relay.hpp), so
+/// a restart never leaves a stale handle behind. `make_root_spec` builds
+/// the root's spec; main() spawns it and watches it.
 
 #include "actors/actor_directory.hpp"
+#include "actors/api/link.hpp"
+#include "actors/lease/lease.hpp"
+#include "actors/pods/pod_source.hpp"
 #include "actors/supervisor.hpp"
 #include "messages/config/flags.hpp"
+#include "net/metrics/registry.hpp"
+
+#include <caf/actor_system.hpp>
 
 #include <memory>
+#include <optional>
 
 namespace cafelet::actors {
 
+/// Counters of the node agent's actors; they outlive restarts and feed
+/// /metrics.
+struct agent_stats {
+  std::shared_ptr<lease_stats> lease = std::make_shared<lease_stats>();
+  std::shared_ptr<pod_source_stats> pods = std::make_shared<pod_source_stats>();
+  /// Messages to a restarting actor that a relay had to drop.
+  std::shared_ptr<std::atomic<uint64_t>> relay_drops
+    = std::make_shared<std::atomic<uint64_t>>(0);
+};
+
+/// What the node supervisor's children share.
+struct agent_wiring {
+  /// The API server connection; none: standalone mode (no API server).
+  std::optional<api::api_link> link;
+  /// Counters.
+  agent_stats stats;
+  /// Relay to the event recorder (null in standalone mode).
+  caf::actor events;
+  /// Relay to the pod source.
+  caf::actor pod_source;
+};
+
+/// Creates the relays of `w` in `sys`.
+void make_relays(caf::actor_system& sys, agent_wiring& w);
+
+/// Registers the agent's metrics (lease lateness histogram, renewals,
+/// pods, ...) in `reg`.
+caf::error register_agent_metrics(net::metrics::registry& reg, agent_wiring& w);
+
 /// Builds the spec of the root supervisor for `cfg`.
 supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
-                               std::shared_ptr<actor_directory> dir);
+                               std::shared_ptr<actor_directory> dir,
+                               std::shared_ptr<agent_wiring> wiring = nullptr);
 
 } // namespace cafelet::actors

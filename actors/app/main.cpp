@@ -4,6 +4,7 @@
 // SIGINT. Shutting down never touches running containers: a kubelet restart
 // must not kill pods.
 
+#include "actors/api/link.hpp"
 #include "actors/endpoints.hpp"
 #include "actors/node_root.hpp"
 #include "cafelet_build_info.hpp"

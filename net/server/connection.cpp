@@ -49,7 +49,7 @@ void append_status_line(std::string& out, int status) {
   out += "\r\n";
 }
 
-void append_headers(std::string& out, const http_headers& hs) {
+void append_headers(std::string& out, const server_headers& hs) {
   bool has_date = false;
   for (const auto& h : hs) {
     if (is_framing_header(h.name))
@@ -350,7 +350,7 @@ void connection::append_out(std::string_view bytes) {
 
 void connection::process_input() {
   while (!dead() && !current_ && !close_after_write_ && !lingering_) {
-    http_request req;
+    server_request req;
     switch (parser_.next(req)) {
       case request_parser::state::incomplete:
         return;
@@ -367,7 +367,7 @@ void connection::process_input() {
   }
 }
 
-void connection::dispatch(http_request req) {
+void connection::dispatch(server_request req) {
   if (ssl_ != nullptr && !identity_known_) {
     identity_ = read_peer_identity(ssl_);
     identity_known_ = true;
@@ -401,10 +401,10 @@ void connection::send_error(int status, std::string_view reason) {
   body += reason;
   body += '\n';
   head_ = false;
-  queue_response(http_response::text(status, std::move(body)), false, true);
+  queue_response(server_response::text(status, std::move(body)), false, true);
 }
 
-void connection::queue_response(const http_response& res, bool head,
+void connection::queue_response(const server_response& res, bool head,
                                 bool close) {
   int status = res.status;
   if (status < 200 || status > 599) {
@@ -435,7 +435,7 @@ void connection::queue_response(const http_response& res, bool head,
     close_after_write_ = true;
 }
 
-void connection::queue_stream_head(const http_response& head) {
+void connection::queue_stream_head(const server_response& head) {
   int status = head.status;
   if (status < 200 || status > 599 || status == 204 || status == 304)
     status = 500;
@@ -482,7 +482,7 @@ void connection::apply(command& cmd) {
         queue_response(cmd.response, head_, !keep_alive_);
       else
         queue_response(
-          http_response::text(500, "the request handler gave no answer\n"),
+          server_response::text(500, "the request handler gave no answer\n"),
           head_, !keep_alive_);
       end_exchange(stream_end::closed);
       process_input();

@@ -92,10 +92,10 @@ private:
   void do_read();
   void do_write();
   void process_input();
-  void dispatch(http_request req);
+  void dispatch(server_request req);
   void send_error(int status, std::string_view reason);
-  void queue_response(const http_response& res, bool head, bool close);
-  void queue_stream_head(const http_response& head);
+  void queue_response(const server_response& res, bool head, bool close);
+  void queue_stream_head(const server_response& head);
   void end_exchange(stream_end why);
   void after_progress();
   void start_linger();

@@ -31,7 +31,7 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-std::optional<std::string_view> find_header(const http_headers& hs,
+std::optional<std::string_view> find_header(const server_headers& hs,
                                             std::string_view name) noexcept {
   for (const auto& h : hs)
     if (iequals(h.name, name))
@@ -39,7 +39,7 @@ std::optional<std::string_view> find_header(const http_headers& hs,
   return std::nullopt;
 }
 
-bool has_header_token(const http_headers& hs, std::string_view name,
+bool has_header_token(const server_headers& hs, std::string_view name,
                       std::string_view token) noexcept {
   for (const auto& h : hs) {
     if (!iequals(h.name, name))
@@ -58,27 +58,27 @@ bool has_header_token(const http_headers& hs, std::string_view name,
   return false;
 }
 
-bool http_request::keep_alive() const noexcept {
+bool server_request::keep_alive() const noexcept {
   if (version_minor >= 1)
     return !has_header_token(headers, "Connection", "close");
   return has_header_token(headers, "Connection", "keep-alive");
 }
 
-http_response& http_response::set_header(std::string_view name,
+server_response& server_response::set_header(std::string_view name,
                                          std::string_view value) {
   std::erase_if(headers,
-                [&](const http_header& h) { return iequals(h.name, name); });
-  headers.push_back(http_header{std::string{name}, std::string{value}});
+                [&](const server_header& h) { return iequals(h.name, name); });
+  headers.push_back(server_header{std::string{name}, std::string{value}});
   return *this;
 }
 
-http_response http_response::text(int status, std::string body,
+server_response server_response::text(int status, std::string body,
                                   std::string_view content_type) {
-  http_response res;
+  server_response res;
   res.status = status;
   res.body = std::move(body);
   res.headers.push_back(
-    http_header{"Content-Type", std::string{content_type}});
+    server_header{"Content-Type", std::string{content_type}});
   return res;
 }
 

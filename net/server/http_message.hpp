@@ -13,7 +13,7 @@ namespace cafelet::net {
 
 /// One header field as received or to be sent. Names keep their spelling;
 /// lookups ignore case.
-struct http_header {
+struct server_header {
   /// Field name, e.g. "Content-Type".
   std::string name;
   /// Field value without surrounding whitespace.
@@ -21,18 +21,18 @@ struct http_header {
 };
 
 /// Header fields in wire order (repeated names allowed).
-using http_headers = std::vector<http_header>;
+using server_headers = std::vector<server_header>;
 
 /// Compares two ASCII strings ignoring case.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
 /// Returns the value of the first field called `name` (any case), if any.
-std::optional<std::string_view> find_header(const http_headers& hs,
+std::optional<std::string_view> find_header(const server_headers& hs,
                                             std::string_view name) noexcept;
 
 /// True if a comma-separated field called `name` lists `token` (any case),
 /// e.g. `has_header_token(hs, "Connection", "close")`.
-bool has_header_token(const http_headers& hs, std::string_view name,
+bool has_header_token(const server_headers& hs, std::string_view name,
                       std::string_view token) noexcept;
 
 /// Identity of a TLS client, taken from its certificate.
@@ -51,7 +51,7 @@ struct peer_identity {
 };
 
 /// A complete request as handed to a handler.
-struct http_request {
+struct server_request {
   /// Method token, e.g. "GET" (case-sensitive as per RFC 9110).
   std::string method;
   /// Request target exactly as received, e.g. "/api/v1/pods?watch=1".
@@ -63,7 +63,7 @@ struct http_request {
   /// Minor version: 1 for HTTP/1.1, 0 for HTTP/1.0.
   int version_minor = 1;
   /// Header fields in wire order (trailers of chunked bodies appended).
-  http_headers headers;
+  server_headers headers;
   /// The body, de-chunked; empty if none.
   std::string body;
   /// Numeric address and port of the client, e.g. "127.0.0.1:53122".
@@ -83,17 +83,17 @@ struct http_request {
 };
 
 /// A complete response produced by a handler.
-struct http_response {
+struct server_response {
   /// Status code, e.g. 200.
   int status = 200;
   /// Header fields. The server computes Content-Length and
   /// Transfer-Encoding itself and adds Date unless present.
-  http_headers headers;
+  server_headers headers;
   /// The body; not sent for HEAD requests and 1xx/204/304 statuses.
   std::string body;
 
   /// Replaces all fields called `name` by one with `value`.
-  http_response& set_header(std::string_view name, std::string_view value);
+  server_response& set_header(std::string_view name, std::string_view value);
 
   /// Returns the first header called `name` (any case), if present.
   std::optional<std::string_view> header(std::string_view name) const noexcept {
@@ -101,7 +101,7 @@ struct http_response {
   }
 
   /// A response with `body` and the given Content-Type.
-  static http_response
+  static server_response
   text(int status, std::string body,
        std::string_view content_type = "text/plain; charset=utf-8");
 };

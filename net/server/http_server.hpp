@@ -5,7 +5,7 @@
 /// through `responder` handles from any thread, so actors never block on it.
 ///
 ///   auto srv = http_server::start({.host = "127.0.0.1", .port = 0},
-///     [](http_request req, responder res) {
+///     [](server_request req, responder res) {
 ///       res.respond(200, "ok\n");
 ///     });
 ///   if (!srv) ...; // caf::error

@@ -91,7 +91,7 @@ request_parser::state request_parser::fail(int status, std::string reason) {
   return state::error;
 }
 
-request_parser::state request_parser::next(http_request& out) {
+request_parser::state request_parser::next(server_request& out) {
   for (;;) {
     std::string_view line;
     switch (phase_) {
@@ -229,14 +229,14 @@ request_parser::state request_parser::on_header_line(std::string_view line,
   if (!valid_field_value(value))
     return fail(400, "malformed header value");
   if (!trailer) // trailers are checked and then discarded
-    req_.headers.push_back(http_header{std::string{name}, std::string{value}});
+    req_.headers.push_back(server_header{std::string{name}, std::string{value}});
   return state::incomplete;
 }
 
 request_parser::state request_parser::on_headers_done() {
   const auto& hs = req_.headers;
   if (req_.version_minor >= 1) {
-    auto hosts = std::count_if(hs.begin(), hs.end(), [](const http_header& h) {
+    auto hosts = std::count_if(hs.begin(), hs.end(), [](const server_header& h) {
       return iequals(h.name, "Host");
     });
     if (hosts != 1)
@@ -326,9 +326,9 @@ request_parser::state request_parser::on_chunk_size(std::string_view line) {
   return state::incomplete;
 }
 
-request_parser::state request_parser::finish(http_request& out) {
+request_parser::state request_parser::finish(server_request& out) {
   out = std::move(req_);
-  req_ = http_request{};
+  req_ = server_request{};
   phase_ = phase::start_line;
   head_bytes_ = 0;
   remaining_ = 0;

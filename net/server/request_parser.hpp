@@ -55,7 +55,7 @@ public:
   }
 
   /// Tries to produce the next request into `out`.
-  state next(http_request& out);
+  state next(server_request& out);
 
   /// Status code to answer with after `state::error`.
   int error_status() const noexcept {
@@ -85,13 +85,13 @@ private:
   state on_header_line(std::string_view line, bool trailer);
   state on_headers_done();
   state on_chunk_size(std::string_view line);
-  state finish(http_request& out);
+  state finish(server_request& out);
 
   parser_limits limits_;
   std::string buf_;
   size_t pos_ = 0;
   phase phase_ = phase::start_line;
-  http_request req_;
+  server_request req_;
   size_t head_bytes_ = 0;
   size_t remaining_ = 0;
   bool continue_pending_ = false;

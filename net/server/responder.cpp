@@ -90,7 +90,7 @@ void exchange::finish(stream_end why) {
     fn(why);
 }
 
-bool exchange::post(command_kind kind, http_response res, std::string data) {
+bool exchange::post(command_kind kind, server_response res, std::string data) {
   auto c = core.lock();
   if (!c)
     return false;
@@ -185,7 +185,7 @@ responder::responder(std::shared_ptr<detail::exchange> ex)
   : token_(std::make_shared<detail::responder_token>(std::move(ex))) {
 }
 
-bool responder::respond(http_response res) const {
+bool responder::respond(server_response res) const {
   int expected = static_cast<int>(detail::answer::none);
   if (!token_->ex->answered.compare_exchange_strong(
         expected, static_cast<int>(detail::answer::responded)))
@@ -196,12 +196,12 @@ bool responder::respond(http_response res) const {
 }
 
 response_stream responder::start_stream(int status,
-                                        http_headers headers) const {
+                                        server_headers headers) const {
   int expected = static_cast<int>(detail::answer::none);
   if (!token_->ex->answered.compare_exchange_strong(
         expected, static_cast<int>(detail::answer::streaming)))
     return {};
-  http_response head;
+  server_response head;
   head.status = status;
   head.headers = std::move(headers);
   auto token = std::make_shared<detail::stream_token>(token_->ex);

@@ -94,19 +94,19 @@ public:
 
   /// Sends `res`. Returns false if the request was already answered or the
   /// connection is gone.
-  bool respond(http_response res) const;
+  bool respond(server_response res) const;
 
-  /// Shorthand for `respond(http_response::text(status, body))`.
+  /// Shorthand for `respond(server_response::text(status, body))`.
   bool respond(int status, std::string body,
                std::string_view content_type
                = "text/plain; charset=utf-8") const {
-    return respond(http_response::text(status, std::move(body), content_type));
+    return respond(server_response::text(status, std::move(body), content_type));
   }
 
   /// Sends the status line and `headers`, then returns a stream for the
   /// body (chunked for HTTP/1.1 clients). Returns an invalid stream if the
   /// request was already answered.
-  response_stream start_stream(int status, http_headers headers = {}) const;
+  response_stream start_stream(int status, server_headers headers = {}) const;
 
   /// True if the request was answered (by respond or start_stream).
   bool answered() const noexcept;
@@ -121,6 +121,6 @@ private:
 /// A request handler: runs on the server's loop thread, so it must not
 /// block. It may answer at once or keep the responder and answer later from
 /// any thread. Requests on one connection are handled one after another.
-using request_handler = std::function<void(http_request, responder)>;
+using request_handler = std::function<void(server_request, responder)>;
 
 } // namespace cafelet::net

@@ -17,12 +17,12 @@ router& router::on_prefix(std::string method, std::string prefix,
 
 request_handler router::handler() const {
   auto routes = std::make_shared<const std::vector<route>>(routes_);
-  return [routes](http_request req, responder res) {
+  return [routes](server_request req, responder res) {
     dispatch(*routes, std::move(req), std::move(res));
   };
 }
 
-void router::dispatch(const std::vector<route>& routes, http_request req,
+void router::dispatch(const std::vector<route>& routes, server_request req,
                       responder res) {
   std::string allowed;
   auto path_matches = [&](const route& r) {
@@ -49,7 +49,7 @@ void router::dispatch(const std::vector<route>& routes, http_request req,
     res.respond(404, "404 page not found\n");
     return;
   }
-  auto reply = http_response::text(405, "method not allowed\n");
+  auto reply = server_response::text(405, "method not allowed\n");
   reply.set_header("Allow", allowed);
   res.respond(std::move(reply));
 }

@@ -34,7 +34,7 @@ private:
     request_handler fn;
   };
 
-  static void dispatch(const std::vector<route>& routes, http_request req,
+  static void dispatch(const std::vector<route>& routes, server_request req,
                        responder res);
 
   std::vector<route> routes_;

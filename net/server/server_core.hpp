@@ -36,7 +36,7 @@ struct command {
   /// The exchange it applies to (null for server-wide commands).
   std::shared_ptr<exchange> ex;
   /// Response (respond) or head (start_stream; body unused).
-  http_response response;
+  server_response response;
   /// Chunk payload (write).
   std::string data;
 };
@@ -118,7 +118,7 @@ struct exchange : std::enable_shared_from_this<exchange> {
   void finish(stream_end why);
 
   /// Posts a command for this exchange; false if the server is gone.
-  bool post(command_kind kind, http_response res = {}, std::string data = {});
+  bool post(command_kind kind, server_response res = {}, std::string data = {});
 
 private:
   std::mutex mtx_;

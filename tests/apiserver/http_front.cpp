@@ -45,7 +45,7 @@ public:
   }
 
   void respond(response res) override {
-    net::http_response out;
+    net::server_response out;
     out.status = res.status;
     out.headers.push_back({"Audit-Id", new_uid()});
     for (auto& h : res.headers)
@@ -57,7 +57,7 @@ public:
 
   std::shared_ptr<stream_sink> stream(int status,
                                       std::vector<header> headers) override {
-    net::http_headers hs;
+    net::server_headers hs;
     hs.push_back({"Audit-Id", new_uid()});
     for (auto& h : headers)
       hs.push_back({std::move(h.name), std::move(h.value)});
@@ -76,7 +76,7 @@ private:
 };
 
 /// Converts a transport request into the core's request.
-std::optional<request> convert(net::http_request& in, bool tls) {
+std::optional<request> convert(net::server_request& in, bool tls) {
   request out;
   out.method = std::move(in.method);
   auto path = net::percent_decode(in.path);
@@ -131,7 +131,7 @@ caf::error http_front::listen() {
   }
   auto* srv = &srv_;
   auto started = net::http_server::start(
-    so, [srv, tls](net::http_request req, net::responder res) {
+    so, [srv, tls](net::server_request req, net::responder res) {
       auto converted = convert(req, tls);
       srv->handle(std::move(*converted),
                   std::make_shared<net_reply>(std::move(res)));

@@ -15,7 +15,7 @@ TEST_CASE("parser: a GET request with query and headers") {
   request_parser p;
   p.feed("GET /api/v1/pods?watch=true&fieldSelector=spec.nodeName%3Dedge-1 "
          "HTTP/1.1\r\nHost: x\r\nX-Thing:  padded value \t\r\n\r\n");
-  http_request req;
+  server_request req;
   REQUIRE(p.next(req) == state::complete);
   CHECK(req.method == "GET");
   CHECK(req.path == "/api/v1/pods");
@@ -31,7 +31,7 @@ TEST_CASE("parser: a GET request with query and headers") {
 TEST_CASE("parser: bytes arriving one at a time") {
   std::string msg = "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello";
   request_parser p;
-  http_request req;
+  server_request req;
   for (size_t i = 0; i + 1 < msg.size(); ++i) {
     p.feed(msg.substr(i, 1));
     REQUIRE(p.next(req) == state::incomplete);
@@ -46,7 +46,7 @@ TEST_CASE("parser: pipelined requests come out one by one") {
   p.feed("GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
          "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
          "GET /c HTTP/1.0\r\n\r\n");
-  http_request a, b, c;
+  server_request a, b, c;
   REQUIRE(p.next(a) == state::complete);
   REQUIRE(p.next(b) == state::complete);
   REQUIRE(p.next(c) == state::complete);
@@ -63,7 +63,7 @@ TEST_CASE("parser: chunked body with extensions and trailers") {
   p.feed("POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
          "5;name=val\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\n"
          "X-Trailer: t\r\n\r\n");
-  http_request req;
+  server_request req;
   REQUIRE(p.next(req) == state::complete);
   CHECK(req.body == "hello 0123456789");
   CHECK_FALSE(req.header("X-Trailer").has_value());
@@ -73,7 +73,7 @@ TEST_CASE("parser: Expect 100-continue is reported before the body") {
   request_parser p;
   p.feed("PUT /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
          "Content-Length: 2\r\n\r\n");
-  http_request req;
+  server_request req;
   REQUIRE(p.next(req) == state::expect_continue);
   CHECK(p.next(req) == state::incomplete);
   p.feed("ok");
@@ -85,7 +85,7 @@ TEST_CASE("parser: malformed input is rejected with the right status") {
   auto status_of = [](std::string msg, parser_limits lim = {}) {
     request_parser p{lim};
     p.feed(msg);
-    http_request req;
+    server_request req;
     auto st = p.next(req);
     return st == state::error ? p.error_status() : 0;
   };
@@ -133,7 +133,7 @@ TEST_CASE("parser: malformed input is rejected with the right status") {
 TEST_CASE("parser: absolute-form targets yield the path") {
   request_parser p;
   p.feed("GET http://example.com:80/a/b?c=d HTTP/1.1\r\nHost: h\r\n\r\n");
-  http_request req;
+  server_request req;
   REQUIRE(p.next(req) == state::complete);
   CHECK(req.path == "/a/b");
   CHECK(req.query == "c=d");
@@ -169,13 +169,13 @@ TEST_CASE("query: parameters") {
 }
 
 TEST_CASE("headers: case-insensitive lookup and tokens") {
-  http_headers hs{{"Connection", "keep-alive, Upgrade"}, {"X-A", "1"}};
+  server_headers hs{{"Connection", "keep-alive, Upgrade"}, {"X-A", "1"}};
   CHECK(iequals("Content-Type", "content-TYPE"));
   CHECK_FALSE(iequals("abc", "abd"));
   CHECK(find_header(hs, "x-a") == std::optional<std::string_view>{"1"});
   CHECK(has_header_token(hs, "connection", "upgrade"));
   CHECK_FALSE(has_header_token(hs, "connection", "close"));
-  http_response res;
+  server_response res;
   res.set_header("X-A", "1").set_header("x-a", "2");
   CHECK(res.headers.size() == 1);
   CHECK(res.header("X-A") == std::optional<std::string_view>{"2"});

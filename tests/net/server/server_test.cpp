@@ -35,7 +35,7 @@ raw_client connect_to(const http_server& srv) {
 }
 
 /// Echoes method, path, decoded query parameter `q` and body.
-void echo(http_request req, responder res) {
+void echo(server_request req, responder res) {
   auto params = query_params::parse(req.query);
   if (!params) {
     res.respond(400, "bad query\n");
@@ -44,7 +44,7 @@ void echo(http_request req, responder res) {
   std::string body = req.method + " " + req.path + " q="
                      + std::string{params->get("q").value_or("-")}
                      + " body=" + req.body;
-  auto reply = http_response::text(200, std::move(body));
+  auto reply = server_response::text(200, std::move(body));
   reply.set_header("X-Agent",
                    std::string{req.header("user-agent").value_or("none")});
   res.respond(std::move(reply));
@@ -73,7 +73,7 @@ TEST_CASE("server: keep-alive serves two requests on one connection") {
   std::atomic<int> calls{0};
   std::set<std::string> remotes;
   std::mutex mtx;
-  auto srv = start_server([&](http_request req, responder res) {
+  auto srv = start_server([&](server_request req, responder res) {
     ++calls;
     {
       std::lock_guard<std::mutex> guard{mtx};
@@ -100,7 +100,7 @@ TEST_CASE("server: pipelined requests are answered in order") {
   // The first request is answered late from another thread; the second
   // must not overtake it.
   test::signal<responder> first;
-  auto srv = start_server([&](http_request req, responder res) {
+  auto srv = start_server([&](server_request req, responder res) {
     if (req.path == "/slow")
       first.set(res);
     else
@@ -160,7 +160,7 @@ TEST_CASE("server: HEAD gets headers without a body") {
 
 TEST_CASE("server: malformed request gets 400 and the connection closes") {
   std::atomic<int> calls{0};
-  auto srv = start_server([&](http_request, responder res) {
+  auto srv = start_server([&](server_request, responder res) {
     ++calls;
     res.respond(200, "unexpected");
   });
@@ -180,7 +180,7 @@ TEST_CASE("server: oversized bodies get 413") {
   opts.max_body_bytes = 1024;
   std::atomic<int> calls{0};
   auto srv = start_server(
-    [&](http_request req, responder res) {
+    [&](server_request req, responder res) {
       ++calls;
       res.respond(200, std::to_string(req.body.size()));
     },
@@ -244,7 +244,7 @@ TEST_CASE("server: chunked request bodies and Expect: 100-continue") {
 
 TEST_CASE("server: answers from another thread, and abandoned requests") {
   test::signal<responder> parked;
-  auto srv = start_server([&](http_request req, responder res) {
+  auto srv = start_server([&](server_request req, responder res) {
     if (req.path == "/later")
       parked.set(res);
     // "/drop": the responder goes away unanswered.
@@ -254,7 +254,7 @@ TEST_CASE("server: answers from another thread, and abandoned requests") {
   auto r = parked.wait();
   REQUIRE(r);
   std::thread other{[r = *r] {
-    auto res = http_response::text(202, "done later");
+    auto res = server_response::text(202, "done later");
     CHECK(r.respond(std::move(res)));
     CHECK_FALSE(r.respond(200, "twice"));
     CHECK(r.answered());
@@ -271,7 +271,7 @@ TEST_CASE("server: answers from another thread, and abandoned requests") {
 }
 
 TEST_CASE("server: a handler that throws yields 500") {
-  auto srv = start_server([](http_request, responder) {
+  auto srv = start_server([](server_request, responder) {
     throw std::runtime_error("boom");
   });
   auto c = connect_to(*srv);
@@ -283,8 +283,8 @@ TEST_CASE("server: a handler that throws yields 500") {
 
 TEST_CASE("server: router dispatches and answers 404/405") {
   router r;
-  r.on("GET", "/healthz", [](http_request, responder res) { res.respond(200, "ok"); })
-    .on_prefix("", "/debug/", [](http_request req, responder res) {
+  r.on("GET", "/healthz", [](server_request, responder res) { res.respond(200, "ok"); })
+    .on_prefix("", "/debug/", [](server_request req, responder res) {
       res.respond(200, "debug " + req.path);
     });
   auto srv = start_server(r.handler());

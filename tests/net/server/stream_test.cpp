@@ -23,7 +23,7 @@ struct stream_fixture {
   std::unique_ptr<http_server> srv;
 
   explicit stream_fixture(server_options opts = {}) {
-    auto s = http_server::start(opts, [this](http_request req, responder res) {
+    auto s = http_server::start(opts, [this](server_request req, responder res) {
       if (req.path != "/watch") {
         res.respond(200, "plain " + req.path);
         return;

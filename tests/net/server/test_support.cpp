@@ -129,7 +129,7 @@ std::optional<response_head> raw_client::read_head() {
     auto value = l->substr(colon + 1);
     while (!value.empty() && value.front() == ' ')
       value.erase(0, 1);
-    head.headers.push_back(http_header{l->substr(0, colon), value});
+    head.headers.push_back(server_header{l->substr(0, colon), value});
   }
   return head;
 }

@@ -55,7 +55,7 @@ struct response_head {
   /// Status code.
   int status = 0;
   /// Header fields.
-  http_headers headers;
+  server_headers headers;
 };
 
 /// A complete response as read by `raw_client::read_response`.
@@ -63,7 +63,7 @@ struct raw_response {
   /// Status code.
   int status = 0;
   /// Header fields.
-  http_headers headers;
+  server_headers headers;
   /// Body (de-chunked).
   std::string body;
 };

@@ -87,7 +87,7 @@ struct tls_fixture {
     server_options opts;
     opts.tls = tls_options{pki.server_crt, pki.server_key, pki.ca_crt, mode};
     opts.name = "tls-test";
-    auto s = http_server::start(opts, [this](http_request req, responder res) {
+    auto s = http_server::start(opts, [this](server_request req, responder res) {
       ++calls;
       if (req.path == "/whoami") {
         const auto& p = req.peer;
