@@ -2,7 +2,10 @@
 
 #include "actors/relay.hpp"
 #include "actors/watchdog.hpp"
+#include "cafelet_build_info.hpp"
+#include "messages/log.hpp"
 
+#include <caf/actor_registry.hpp>
 #include <caf/atom.hpp>
 
 namespace cafelet::actors {
@@ -65,10 +68,68 @@ void add_api_children(supervisor_spec& node,
     return parent->spawn(lease_actor, heartbeat, lease);
   };
 
-  node.children.push_back(
-    start_child{"pod-source", "pod-source", restart_policy::permanent, {}});
-  node.children.push_back(
-    start_child{"lease", "lease", restart_policy::permanent, {}});
+  event_recorder_config events;
+  events.node_name = name;
+  events.qps = cfg.kubelet.event_record_qps;
+  events.burst = cfg.kubelet.event_burst;
+  events.seed = seed_for(name, "events");
+  // The first incarnation announces the start, as the kubelet's "Starting"
+  // event; restarts of the recorder do not repeat it.
+  auto announced = std::make_shared<std::atomic<bool>>(false);
+  node.factories["events"] = [w, events, announced, name](
+                               caf::local_actor* parent, const std::string&,
+                               const caf::message&) {
+    auto cfg = events;
+    cfg.clock = system_wall_clock();
+    auto h = parent->spawn(event_recorder, w->link->main, cfg, w->stats.events);
+    register_incarnation(parent->home_system(), events_name, h);
+    if (!announced->exchange(true)) {
+      record_event ev;
+      ev.involved.kind = "Node";
+      ev.involved.name = name;
+      ev.involved.uid = name;
+      ev.type = "Normal";
+      ev.reason = "Starting";
+      ev.message = "Starting kubelet.";
+      caf::anon_send(h, std::move(ev));
+    }
+    return h;
+  };
+
+  auto status = make_node_status_config(cfg.kubelet, cfg.agent,
+                                        CAFELET_KUBE_VERSION);
+  status.seed = seed_for(name, "node-status");
+  status.stats = w->stats.node;
+  node.factories["node-status"] = [w, status](caf::local_actor* parent,
+                                              const std::string&,
+                                              const caf::message&) {
+    auto cfg = status;
+    cfg.events = w->events;
+    cfg.clock = system_wall_clock();
+    return parent->spawn(node_status, w->link->heartbeat, cfg);
+  };
+
+  watch_stream_config pods;
+  pods.path = "/api/v1/pods";
+  pods.field_selector = "spec.nodeName=" + name;
+  pods.seed = seed_for(name, "pod-watch");
+  pods.stats = w->stats.pod_watch;
+  pods.log.name = "pods";
+  node.factories["pod-watch"] = [w, pods](caf::local_actor* parent,
+                                          const std::string&,
+                                          const caf::message&) {
+    auto cfg = pods;
+    cfg.consumer = w->pod_source;
+    return parent->spawn(watch_stream<k8s::pod>, w->link->main, w->link->limiter,
+                         cfg);
+  };
+
+  // Order: the recorder first (others report to it), the pod source before
+  // its watch; the lease does not wait for registration (as upstream).
+  for (const char* child : {"events", "node-status", "lease", "pod-source",
+                            "pod-watch"})
+    node.children.push_back(
+      start_child{child, child, restart_policy::permanent, {}});
 }
 
 } // namespace
@@ -76,6 +137,16 @@ void add_api_children(supervisor_spec& node,
 void make_relays(caf::actor_system& sys, agent_wiring& w) {
   w.events = spawn_relay(sys, events_name, w.stats.relay_drops);
   w.pod_source = spawn_relay(sys, pod_source_name, w.stats.relay_drops);
+}
+
+void stop_relays(caf::actor_system& sys, agent_wiring& w) {
+  sys.registry().erase(events_name);
+  sys.registry().erase(pod_source_name);
+  for (auto* relay : {&w.events, &w.pod_source}) {
+    if (*relay)
+      caf::anon_send_exit(*relay, caf::exit_reason::user_shutdown);
+    *relay = nullptr;
+  }
 }
 
 caf::error register_agent_metrics(net::metrics::registry& reg, agent_wiring& w) {
@@ -89,6 +160,9 @@ caf::error register_agent_metrics(net::metrics::registry& reg, agent_wiring& w) 
   auto lease = w.stats.lease;
   auto pods = w.stats.pods;
   auto drops = w.stats.relay_drops;
+  auto node = w.stats.node;
+  auto ev = w.stats.events;
+  auto pw = w.stats.pod_watch;
   struct counter_def {
     const char* name;
     const char* help;
@@ -104,6 +178,31 @@ caf::error register_agent_metrics(net::metrics::registry& reg, agent_wiring& w) 
     {"cafelet_pod_watch_events_received_total",
      "Pod watch events that reached the pod source.",
      [pods] { return static_cast<double>(pods->events.load()); }},
+    {"cafelet_node_status_patches_total", "Node status patches accepted.",
+     [node] { return static_cast<double>(node->status_patches.load()); }},
+    {"cafelet_node_status_patch_failures_total", "Failed node status patches.",
+     [node] { return static_cast<double>(node->patch_failures.load()); }},
+    {"cafelet_node_registrations_total", "Successful node registrations.",
+     [node] { return static_cast<double>(node->registrations.load()); }},
+    {"cafelet_events_posted_total", "Events created on the API server.",
+     [ev] { return static_cast<double>(ev->posted.load()); }},
+    {"cafelet_events_patched_total", "Event count updates sent.",
+     [ev] { return static_cast<double>(ev->patched.load()); }},
+    {"cafelet_events_dropped_total",
+     "Events dropped (queue full, spam filter, rejected, out of retries).",
+     [ev] {
+       return static_cast<double>(ev->dropped.load() + ev->filtered.load()
+                                  + ev->failed.load());
+     }},
+    {"cafelet_pod_watch_decode_errors_total",
+     "Malformed pod watch events skipped.",
+     [pw] { return static_cast<double>(pw->decode_errors.load()); }},
+    {"cafelet_pod_watch_relists_total", "Pod relists after the first list.",
+     [pw] { return static_cast<double>(pw->relists.load()); }},
+    {"cafelet_pod_watch_reconnects_total", "Pod watch reconnects after failures.",
+     [pw] { return static_cast<double>(pw->reconnects.load()); }},
+    {"cafelet_pod_watch_bytes_total", "Bytes received on pod watches.",
+     [pw] { return static_cast<double>(pw->bytes.load()); }},
     {"cafelet_relay_dropped_messages_total",
      "Messages for a restarting actor that found no incarnation.",
      [drops] { return static_cast<double>(drops->load()); }},

@@ -18,9 +18,12 @@
 
 #include "actors/actor_directory.hpp"
 #include "actors/api/link.hpp"
+#include "actors/events/event_recorder.hpp"
 #include "actors/lease/lease.hpp"
+#include "actors/node/node_status.hpp"
 #include "actors/pods/pod_source.hpp"
 #include "actors/supervisor.hpp"
+#include "actors/watch/watch_stream.hpp"
 #include "messages/config/flags.hpp"
 #include "net/metrics/registry.hpp"
 
@@ -36,6 +39,9 @@ namespace cafelet::actors {
 struct agent_stats {
   std::shared_ptr<lease_stats> lease = std::make_shared<lease_stats>();
   std::shared_ptr<pod_source_stats> pods = std::make_shared<pod_source_stats>();
+  std::shared_ptr<node_status_stats> node = std::make_shared<node_status_stats>();
+  std::shared_ptr<event_stats> events = std::make_shared<event_stats>();
+  std::shared_ptr<watch_stats> pod_watch = std::make_shared<watch_stats>();
   /// Messages to a restarting actor that a relay had to drop.
   std::shared_ptr<std::atomic<uint64_t>> relay_drops
     = std::make_shared<std::atomic<uint64_t>>(0);
@@ -55,6 +61,10 @@ struct agent_wiring {
 
 /// Creates the relays of `w` in `sys`.
 void make_relays(caf::actor_system& sys, agent_wiring& w);
+
+/// Stops the relays of `w` and forgets the registered incarnations (after
+/// the tree is down; they would otherwise keep the actor system waiting).
+void stop_relays(caf::actor_system& sys, agent_wiring& w);
 
 /// Registers the agent's metrics (lease lateness histogram, renewals,
 /// pods, ...) in `reg`.

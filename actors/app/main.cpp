@@ -106,8 +106,25 @@ int main(int argc, char** argv) {
   sys_cfg.set("scheduler.max-threads", 2);
   caf::actor_system sys{sys_cfg};
 
+  auto wiring = std::make_shared<actors::agent_wiring>();
+  if (!cfg->agent.kubeconfig.empty()) {
+    auto link = api::connect_api(*cfg);
+    if (!link)
+      return fatal(context_of(link.error()));
+    log::info(0, "API server link configured",
+              {log::kv("server", link->rest.server),
+               log::kv("kubeconfig", link->rest.source),
+               log::kv("context", link->rest.context)});
+    wiring->link = std::move(*link);
+  } else {
+    log::info(0, "no --kubeconfig: running standalone, without an API server",
+              {log::kv("node", cfg->agent.node_name)});
+  }
+  actors::make_relays(sys, *wiring);
+  if (auto err = actors::register_agent_metrics(*reg, *wiring))
+    return fatal(describe(err));
   auto root = sys.spawn(actors::supervisor, std::string{"root"},
-                        actors::make_root_spec(*cfg, dir), dir);
+                        actors::make_root_spec(*cfg, dir, wiring), dir);
   dir->started("root", "supervisor", "root", root.id());
 
   // The signal thread turns SIGTERM/SIGINT into an orderly stop of the tree.
@@ -127,6 +144,7 @@ int main(int argc, char** argv) {
     self->receive([&](caf::down_msg& msg) { reason = msg.reason; });
   }
   root = nullptr;
+  actors::stop_relays(sys, *wiring);
   if (http)
     http->stop();
   sys.await_all_actors_done();

@@ -291,7 +291,11 @@ void sync(self_ptr self) {
   if (st.busy)
     return;
   st.busy = true;
-  if (st.latest)
+  if (st.latest && st.latest->metadata.owner_references.empty())
+    // As upstream: while the Lease has no owner, look for the Node on each
+    // renewal (it may have been registered since).
+    with_node_uid(self, [self] { update(self, 0); });
+  else if (st.latest)
     update(self, 0);
   else
     ensure(self, 0);
