@@ -55,16 +55,41 @@ build() {
 }
 
 run_main() {
+  # The embedded default: a lab API server on loopback (the project's test
+  # API server with freshly generated certificates) and cafelet registered
+  # against it as node "edge-1". CAFELET_STANDALONE=1 runs without it.
   local port=${CAFELET_HEALTHZ_PORT:-10248}
-  local root_dir
-  root_dir=$(mktemp -d /tmp/cafelet-run.XXXXXX)
-  say "starting cafelet (standalone, embedded default configuration)"
+  local api_port=${CAFELET_LAB_API_PORT:-16443}
+  local node=${CAFELET_NODE:-edge-1}
+  local work root_dir api_dir
+  work=$(mktemp -d /tmp/cafelet-run.XXXXXX)
+  root_dir=$work/root
+  api_dir=$work/api
+  local args=(--hostname-override="$node" --root-dir="$root_dir"
+              --healthz-port="$port" -v=2)
+  if [ "${CAFELET_STANDALONE:-0}" != 1 ]; then
+    say "starting the lab API server on https://127.0.0.1:$api_port"
+    "$build_dir/tests/apiserver/cafelet-test-apiserver" --port "$api_port" \
+      --cert-dir "$api_dir" --nodes "$node" >"$work/apiserver.log" 2>&1 &
+    local api_pid=$!
+    trap 'kill $api_pid 2>/dev/null || true' EXIT
+    local i
+    for i in $(seq 1 100); do
+      grep -q listening "$work/apiserver.log" 2>/dev/null && break
+      kill -0 $api_pid 2>/dev/null || { cat "$work/apiserver.log" >&2; exit 1; }
+      sleep 0.1
+    done
+    args+=(--kubeconfig="$api_dir/$node.kubeconfig")
+    say "try:  kubectl --kubeconfig $api_dir/admin.kubeconfig get nodes -o wide"
+    say "      kubectl --kubeconfig $api_dir/admin.kubeconfig get lease -n kube-node-lease"
+    say "      kubectl --kubeconfig $api_dir/admin.kubeconfig get events"
+  fi
+  say "starting cafelet as node $node (embedded default configuration)"
   say "try:  curl -s http://127.0.0.1:$port/healthz"
   say "      curl -s http://127.0.0.1:$port/metrics"
   say "      curl -s http://127.0.0.1:$port/debug/actors"
   say "Ctrl-C stops it"
-  exec "$build_dir/actors/cafelet" --hostname-override="$(hostname | tr 'A-Z' 'a-z')" \
-    --root-dir="$root_dir" --healthz-port="$port" -v=2 ${CAFELET_ARGS:-}
+  "$build_dir/actors/cafelet" "${args[@]}" ${CAFELET_ARGS:-}
 }
 
 case "${1:-}" in
