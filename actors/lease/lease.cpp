@@ -124,13 +124,17 @@ void succeed(self_ptr self, k8s::lease_ptr lease, bool created) {
   schedule(self, interval);
 }
 
-void fail(self_ptr self, std::string_view what, const caf::error& err) {
+void fail(self_ptr self, std::string_view what, const caf::error& err,
+          int64_t retry_after_ms = 0) {
   auto& st = self->state;
   st.busy = false;
   ++st.failures_in_row;
   if (st.cfg.stats)
     ++st.cfg.stats->failures;
-  auto delay = st.retry->next();
+  // A server that asks for patience (429/503 Retry-After) gets it, but
+  // never more than the backoff cap: the Lease must not lapse.
+  auto delay = std::max(st.retry->next(),
+                        std::min(milliseconds{retry_after_ms}, st.cfg.retry.cap));
   if (is(err, errc::forbidden) || is(err, errc::unauthorized))
     log::error("the API server refused this node identity access to its "
                "lease; the client certificate must be system:node:"
@@ -206,7 +210,7 @@ void update(self_ptr self, uint32_t conflicts) {
         if (conflicts + 1 < max_immediate_conflicts)
           ensure(self, conflicts + 1);
         else
-          fail(self, "renew", res.error);
+          fail(self, "renew", res.error, res.retry_after_ms);
         return;
       }
       if (is(res.error, errc::not_found)) {
@@ -214,7 +218,7 @@ void update(self_ptr self, uint32_t conflicts) {
         ensure(self, conflicts);
         return;
       }
-      fail(self, "renew", res.error);
+      fail(self, "renew", res.error, res.retry_after_ms);
     });
 }
 
@@ -237,7 +241,7 @@ void create(self_ptr self, uint32_t conflicts) {
         ensure(self, conflicts + 1);
         return;
       }
-      fail(self, "create", res.error);
+      fail(self, "create", res.error, res.retry_after_ms);
     });
 }
 
@@ -282,7 +286,7 @@ void ensure(self_ptr self, uint32_t conflicts) {
         with_node_uid(self, [self, conflicts] { create(self, conflicts); });
         return;
       }
-      fail(self, "read", res.error);
+      fail(self, "read", res.error, res.retry_after_ms);
     });
 }
 

@@ -264,3 +264,24 @@ TEST_CASE_FIXTURE(fixture, "a crashed lease actor is restarted and renews before
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   run();
 }
+
+TEST_CASE_FIXTURE(fixture, "429 Retry-After is honoured up to the backoff cap") {
+  start();
+  create_lease();
+  advance(10s);
+  auto c = expect(std::string{"PUT "} + lease_url);
+  api->reply(c.key, 429,
+             R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"too many requests","reason":"TooManyRequests","details":{"retryAfterSeconds":3},"code":429})");
+  run();
+  advance(2900ms);
+  CHECK(api->open().empty());
+  advance(200ms);
+  CHECK(api->open().size() == 1);
+  // A huge Retry-After is capped at 7 s.
+  c = expect(std::string{"PUT "} + lease_url);
+  api->reply(c.key, 429,
+             R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"too many requests","reason":"TooManyRequests","details":{"retryAfterSeconds":60},"code":429})");
+  run();
+  advance(7001ms);
+  CHECK(api->open().size() == 1);
+}
