@@ -15,12 +15,7 @@ error_code read(reader& r, od::value v, event_source& out) {
 }
 
 error_code read(reader& r, od::value v, event& out) {
-  return read_object(r, v, [&](std::string_view key, od::value val) {
-    if (error_code ec = simdjson::SUCCESS;
-        read_type_meta(r, key, val, out.type, ec))
-      return ec;
-    if (key == "metadata")
-      return read(r, val, out.metadata);
+  return read_resource(r, v, out, [&](std::string_view key, od::value val) {
     if (key == "involvedObject")
       return read(r, val, out.involved_object);
     if (key == "reason")
@@ -50,12 +45,7 @@ error_code read(reader& r, od::value v, event& out) {
 }
 
 error_code read(reader& r, od::value v, config_map& out) {
-  return read_object(r, v, [&](std::string_view key, od::value val) {
-    if (error_code ec = simdjson::SUCCESS;
-        read_type_meta(r, key, val, out.type, ec))
-      return ec;
-    if (key == "metadata")
-      return read(r, val, out.metadata);
+  return read_resource(r, v, out, [&](std::string_view key, od::value val) {
     if (key == "data")
       return read(r, val, out.data);
     if (key == "binaryData")
@@ -67,12 +57,7 @@ error_code read(reader& r, od::value v, config_map& out) {
 }
 
 error_code read(reader& r, od::value v, secret& out) {
-  return read_object(r, v, [&](std::string_view key, od::value val) {
-    if (error_code ec = simdjson::SUCCESS;
-        read_type_meta(r, key, val, out.type, ec))
-      return ec;
-    if (key == "metadata")
-      return read(r, val, out.metadata);
+  return read_resource(r, v, out, [&](std::string_view key, od::value val) {
     if (key == "data")
       return read(r, val, out.data);
     if (key == "type")
@@ -140,31 +125,19 @@ error_code read(reader& r, od::value v, status& out) {
 namespace cafelet::k8s {
 
 caf::expected<event_ptr> decode_event(std::string_view json) {
-  auto result = std::make_shared<event>();
-  if (auto err = detail::decode_text(json, "Event", *result))
-    return err;
-  return event_ptr{std::move(result)};
+  return detail::decode_object<event>(json);
 }
 
 caf::expected<config_map_ptr> decode_config_map(std::string_view json) {
-  auto result = std::make_shared<config_map>();
-  if (auto err = detail::decode_text(json, "ConfigMap", *result))
-    return err;
-  return config_map_ptr{std::move(result)};
+  return detail::decode_object<config_map>(json);
 }
 
 caf::expected<secret_ptr> decode_secret(std::string_view json) {
-  auto result = std::make_shared<secret>();
-  if (auto err = detail::decode_text(json, "Secret", *result))
-    return err;
-  return secret_ptr{std::move(result)};
+  return detail::decode_object<secret>(json);
 }
 
 caf::expected<status_ptr> decode_status(std::string_view json) {
-  auto result = std::make_shared<status>();
-  if (auto err = detail::decode_text(json, "Status", *result))
-    return err;
-  return status_ptr{std::move(result)};
+  return detail::decode_object<status>(json);
 }
 
 } // namespace cafelet::k8s

@@ -127,18 +127,7 @@ error_code read(reader& r, od::value v, node_status& out) {
 }
 
 error_code read(reader& r, od::value v, node& out) {
-  return read_object(r, v, [&](std::string_view key, od::value val) {
-    if (error_code ec = simdjson::SUCCESS;
-        read_type_meta(r, key, val, out.type, ec))
-      return ec;
-    if (key == "metadata")
-      return read(r, val, out.metadata);
-    if (key == "spec")
-      return read(r, val, out.spec);
-    if (key == "status")
-      return read(r, val, out.status);
-    return simdjson::SUCCESS;
-  });
+  return read_spec_status(r, v, out);
 }
 
 error_code read(reader& r, od::value v, lease_spec& out) {
@@ -158,16 +147,7 @@ error_code read(reader& r, od::value v, lease_spec& out) {
 }
 
 error_code read(reader& r, od::value v, lease& out) {
-  return read_object(r, v, [&](std::string_view key, od::value val) {
-    if (error_code ec = simdjson::SUCCESS;
-        read_type_meta(r, key, val, out.type, ec))
-      return ec;
-    if (key == "metadata")
-      return read(r, val, out.metadata);
-    if (key == "spec")
-      return read(r, val, out.spec);
-    return simdjson::SUCCESS;
-  });
+  return read_spec_status(r, v, out);
 }
 
 } // namespace cafelet::k8s::detail
@@ -175,17 +155,11 @@ error_code read(reader& r, od::value v, lease& out) {
 namespace cafelet::k8s {
 
 caf::expected<node_ptr> decode_node(std::string_view json) {
-  auto result = std::make_shared<node>();
-  if (auto err = detail::decode_text(json, "Node", *result))
-    return err;
-  return node_ptr{std::move(result)};
+  return detail::decode_object<node>(json);
 }
 
 caf::expected<lease_ptr> decode_lease(std::string_view json) {
-  auto result = std::make_shared<lease>();
-  if (auto err = detail::decode_text(json, "Lease", *result))
-    return err;
-  return lease_ptr{std::move(result)};
+  return detail::decode_object<lease>(json);
 }
 
 } // namespace cafelet::k8s

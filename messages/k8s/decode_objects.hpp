@@ -11,6 +11,7 @@
 #include "messages/k8s/reader.hpp"
 #include "messages/k8s/status.hpp"
 
+#include <memory>
 #include <string_view>
 #include <type_traits>
 
@@ -71,6 +72,12 @@ constexpr std::string_view list_kind_name() {
     return "ConfigMapList";
   else
     return "SecretList";
+}
+
+/// Decodes a `T` (named `kind_name<T>()` in errors), shared read-only.
+template <class T>
+caf::expected<std::shared_ptr<const T>> decode_object(std::string_view json) {
+  return decode_shared<T>(json, kind_name<T>());
 }
 
 } // namespace cafelet::k8s::detail

@@ -2,6 +2,7 @@
 #include "messages/k8s/decode_pod.hpp"
 
 #include "messages/k8s/decode.hpp"
+#include "messages/k8s/decode_objects.hpp"
 
 namespace cafelet::k8s::detail {
 
@@ -270,17 +271,7 @@ error_code read(reader& r, od::value v, pod_status& out) {
 }
 
 error_code read(reader& r, od::value v, pod& out) {
-  return read_object(r, v, [&](std::string_view key, od::value val) {
-    if (error_code ec = simdjson::SUCCESS; read_type_meta(r, key, val, out.type, ec))
-      return ec;
-    if (key == "metadata")
-      return read(r, val, out.metadata);
-    if (key == "spec")
-      return read(r, val, out.spec);
-    if (key == "status")
-      return read(r, val, out.status);
-    return simdjson::SUCCESS;
-  });
+  return read_spec_status(r, v, out);
 }
 
 } // namespace cafelet::k8s::detail
@@ -288,10 +279,7 @@ error_code read(reader& r, od::value v, pod& out) {
 namespace cafelet::k8s {
 
 caf::expected<pod_ptr> decode_pod(std::string_view json) {
-  auto result = std::make_shared<pod>();
-  if (auto err = detail::decode_text(json, "Pod", *result))
-    return err;
-  return pod_ptr{std::move(result)};
+  return detail::decode_object<pod>(json);
 }
 
 } // namespace cafelet::k8s

@@ -23,7 +23,4 @@ error_code read(reader& r, od::value v, container& out);
 /// Reads `v1.Volume`.
 error_code read(reader& r, od::value v, volume& out);
 
-/// Reads `v1.Pod`.
-error_code read(reader& r, od::value v, pod& out);
-
 } // namespace cafelet::k8s::detail

@@ -96,6 +96,13 @@ error_code reader::syntax(error_code code) {
                       code, text_, json::offset_of(*doc_, base_, text_.size())));
 }
 
+error_code reader::get_error(od::value& v, error_code code,
+                             std::string_view expected) {
+  if (code == simdjson::INCORRECT_TYPE)
+    return type_error(v, expected);
+  return syntax(code);
+}
+
 error_code reader::check_kind(std::string_view kind) {
   if (path_.size() != kind_depth_ || expected_kind_.empty() || kind.empty()
       || kind == expected_kind_)
@@ -175,11 +182,8 @@ error_code read(reader& r, od::value v, std::string& out) {
   if (auto ec = check_null(r, v, is_null); ec || is_null)
     return ec;
   std::string_view s;
-  if (auto ec = v.get_string().get(s)) {
-    if (ec == simdjson::INCORRECT_TYPE)
-      return r.type_error(v, "string");
-    return r.syntax(ec);
-  }
+  if (auto ec = v.get_string().get(s))
+    return r.get_error(v, ec, "string");
   out.assign(s);
   return simdjson::SUCCESS;
 }
@@ -188,11 +192,8 @@ error_code read(reader& r, od::value v, bool& out) {
   bool is_null = false;
   if (auto ec = check_null(r, v, is_null); ec || is_null)
     return ec;
-  if (auto ec = v.get_bool().get(out)) {
-    if (ec == simdjson::INCORRECT_TYPE)
-      return r.type_error(v, "boolean");
-    return r.syntax(ec);
-  }
+  if (auto ec = v.get_bool().get(out))
+    return r.get_error(v, ec, "boolean");
   return simdjson::SUCCESS;
 }
 

@@ -9,6 +9,7 @@
 #include "messages/k8s/meta.hpp"
 
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -55,6 +56,11 @@ public:
 
   /// Records a simdjson failure `code` at the current path.
   error_code syntax(error_code code);
+
+  /// Records the failure `code` of getting `v` as an `expected` (e.g.
+  /// "object"): a type error for INCORRECT_TYPE, else a syntax error.
+  error_code get_error(od::value& v, error_code code,
+                       std::string_view expected);
 
   /// The current path, e.g. "spec.containers[1].image".
   std::string path() const;
@@ -163,11 +169,8 @@ error_code read_object(reader& r, od::value v, F&& f) {
   if (auto ec = check_null(r, v, is_null); ec || is_null)
     return ec;
   od::object obj;
-  if (auto ec = v.get_object().get(obj)) {
-    if (ec == simdjson::INCORRECT_TYPE)
-      return r.type_error(v, "object");
-    return r.syntax(ec);
-  }
+  if (auto ec = v.get_object().get(obj))
+    return r.get_error(v, ec, "object");
   for (auto field : obj) {
     od::field fld;
     if (auto ec = std::move(field).get(fld))
@@ -189,11 +192,8 @@ error_code read_array(reader& r, od::value v, F&& f) {
   if (auto ec = check_null(r, v, is_null); ec || is_null)
     return ec;
   od::array arr;
-  if (auto ec = v.get_array().get(arr)) {
-    if (ec == simdjson::INCORRECT_TYPE)
-      return r.type_error(v, "array");
-    return r.syntax(ec);
-  }
+  if (auto ec = v.get_array().get(arr))
+    return r.get_error(v, ec, "array");
   size_t index = 0;
   for (auto element : arr) {
     scope guard{r, index++};
@@ -216,17 +216,13 @@ error_code read(reader& r, od::value v, std::vector<T>& out) {
   });
 }
 
-/// Reads an array of shared objects.
+/// Reads a new object, shared read-only (null reads as an empty object).
 template <class T>
-error_code read(reader& r, od::value v,
-                std::vector<std::shared_ptr<const T>>& out) {
-  out.clear();
-  return read_array(r, v, [&](od::value& ev) {
-    auto item = std::make_shared<T>();
-    auto ec = read(r, ev, *item);
-    out.emplace_back(std::move(item));
-    return ec;
-  });
+error_code read(reader& r, od::value v, std::shared_ptr<const T>& out) {
+  auto item = std::make_shared<T>();
+  auto ec = read(r, v, *item);
+  out = std::move(item);
+  return ec;
 }
 
 /// Reads an optional value; null resets `out`.
@@ -246,6 +242,35 @@ error_code read(reader& r, od::value v, std::optional<T>& out) {
 error_code read_keyed_strings(reader& r, od::value v, std::string_view key,
                               std::vector<std::string>& out);
 
+/// Reads a top-level object: `apiVersion` and `kind` into `out.type`,
+/// `metadata` into `out.metadata`, and every other member with
+/// `f(key, value)`.
+template <class T, class F>
+error_code read_resource(reader& r, od::value v, T& out, F&& f) {
+  return read_object(r, v, [&](std::string_view key, od::value val) {
+    if (error_code ec = simdjson::SUCCESS;
+        read_type_meta(r, key, val, out.type, ec))
+      return ec;
+    if (key == "metadata")
+      return read(r, val, out.metadata);
+    return f(key, val);
+  });
+}
+
+/// Reads a top-level object whose other members are `spec` and, if `T` has
+/// one, `status` (Pod, Node, Lease).
+template <class T>
+error_code read_spec_status(reader& r, od::value v, T& out) {
+  return read_resource(r, v, out, [&](std::string_view key, od::value val) {
+    if (key == "spec")
+      return read(r, val, out.spec);
+    if constexpr (requires { out.status; })
+      if (key == "status")
+        return read(r, val, out.status);
+    return simdjson::SUCCESS;
+  });
+}
+
 /// Error for a document whose root is not an object, or that has trailing
 /// content, or whose `kind` is not `expected_kind`.
 caf::error envelope_error(std::string_view kind, std::string what);
@@ -256,11 +281,12 @@ caf::error root_object(od::document& doc, std::string_view kind,
                        std::string_view text, const char* base,
                        od::value& out);
 
-/// Decodes the whole of `text` into `out` with the `read` overload for `T`.
-/// `kind` names the object in errors; a top-level `kind` member that
-/// differs from `kind` fails the decode (e.g. a Status instead of a Pod).
-template <class T>
-caf::error decode_text(std::string_view text, std::string_view kind, T& out) {
+/// Parses the whole of `text`, which must be one JSON object, and reads its
+/// root with `f(reader, root)` (returning an `error_code`). `kind` names
+/// the document in errors. Values viewed in the parsed text are valid only
+/// during `f`.
+template <class F>
+caf::error decode_root(std::string_view text, std::string_view kind, F&& f) {
   json::ondemand_session session;
   od::document doc;
   if (auto ec = session.iterate(text).get(doc))
@@ -270,14 +296,35 @@ caf::error decode_text(std::string_view text, std::string_view kind, T& out) {
   if (auto err = root_object(doc, kind, text, session.base(), root))
     return err;
   reader r{doc, text, session.base()};
-  r.expect_kind(kind, 1);
-  if (auto ec = read(r, root, out))
+  if (auto ec = f(r, root))
     return r.make_error(kind, ec);
   auto off = json::offset_of(doc, session.base(), text.size());
   if (off != std::string_view::npos)
     return envelope_error(kind, json::syntax_message(
                                   simdjson::TRAILING_CONTENT, text, off));
   return caf::none;
+}
+
+/// Decodes the whole of `text` into `out` with the `read` overload for `T`.
+/// `kind` names the object in errors; a top-level `kind` member that
+/// differs from `kind` fails the decode (e.g. a Status instead of a Pod).
+template <class T>
+caf::error decode_text(std::string_view text, std::string_view kind, T& out) {
+  return decode_root(text, kind, [&](reader& r, od::value root) {
+    r.expect_kind(kind, 1);
+    return read(r, root, out);
+  });
+}
+
+/// Decodes the whole of `text` into a new `T`, shared read-only; `kind`
+/// as for `decode_text`.
+template <class T>
+caf::expected<std::shared_ptr<const T>> decode_shared(std::string_view text,
+                                                      std::string_view kind) {
+  std::shared_ptr<const T> result;
+  if (auto err = decode_text(text, kind, result))
+    return err;
+  return result;
 }
 
 } // namespace cafelet::k8s::detail

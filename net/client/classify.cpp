@@ -1,6 +1,7 @@
 #include "net/client/classify.hpp"
 
 #include "messages/errors.hpp"
+#include "net/http_text.hpp"
 
 #include <curl/curl.h>
 #include <openssl/x509_vfy.h>
@@ -133,10 +134,7 @@ caf::error transport_error(errc code, std::string_view target,
 } // namespace
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-    value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-    value.remove_suffix(1);
+  value = trim_ows(value);
   if (value.empty() || value.size() > 9)
     return std::nullopt;
   long n = 0;
@@ -149,37 +147,7 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
 }
 
 std::string_view reason_phrase(long status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return {};
-  }
+  return standard_reason_phrase(status);
 }
 
 std::string excerpt(std::string_view body, size_t max) {

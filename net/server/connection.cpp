@@ -41,6 +41,42 @@ bool is_framing_header(std::string_view name) {
          || iequals(name, "Connection");
 }
 
+/// Runs the plain socket call `op` (recv or send) until it is not
+/// interrupted; on success stores its byte count in `done`.
+template <class Status, class Op>
+Status plain_io(Op op, size_t& done) {
+  for (;;) {
+    auto n = op();
+    if (n >= 0) {
+      done = static_cast<size_t>(n);
+      return Status::ok;
+    }
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      return Status::would_block;
+    return Status::error;
+  }
+}
+
+/// Runs the TLS call `op` (SSL_read_ex or SSL_write_ex). A failure because
+/// it must wait for the socket is `would_block`; waiting for the direction
+/// other than `own_want` (SSL_ERROR_WANT_READ for reads) also sets
+/// `wants_other`. Other failures are `error`, with SSL's code in `ssl_err`.
+template <class Status, class Op>
+Status tls_io(ssl_st* ssl, Op op, int own_want, bool& wants_other,
+              int& ssl_err) {
+  ERR_clear_error();
+  wants_other = false;
+  if (op() == 1)
+    return Status::ok;
+  ssl_err = SSL_get_error(ssl, 0);
+  if (ssl_err != SSL_ERROR_WANT_READ && ssl_err != SSL_ERROR_WANT_WRITE)
+    return Status::error;
+  wants_other = ssl_err != own_want;
+  return Status::would_block;
+}
+
 void append_status_line(std::string& out, int status) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "HTTP/1.1 %d ", status);
@@ -103,31 +139,17 @@ connection::io_status connection::read_some(char* buf, size_t cap,
                                             size_t& got) {
   got = 0;
   if (ssl_ == nullptr || lingering_) {
-    for (;;) {
-      auto n = ::recv(fd_, buf, cap, 0);
-      if (n > 0) {
-        got = static_cast<size_t>(n);
-        return io_status::ok;
-      }
-      if (n == 0)
-        return io_status::eof;
-      if (errno == EINTR)
-        continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return io_status::would_block;
-      return io_status::error;
-    }
+    auto res = plain_io<io_status>([&] { return ::recv(fd_, buf, cap, 0); },
+                                   got);
+    return res == io_status::ok && got == 0 ? io_status::eof : res;
   }
-  ERR_clear_error();
-  read_wants_write_ = false;
-  if (SSL_read_ex(ssl_, buf, cap, &got) == 1)
-    return io_status::ok;
-  switch (SSL_get_error(ssl_, 0)) {
-    case SSL_ERROR_WANT_READ:
-      return io_status::would_block;
-    case SSL_ERROR_WANT_WRITE:
-      read_wants_write_ = true;
-      return io_status::would_block;
+  int ssl_err = 0;
+  auto res = tls_io<io_status>(
+    ssl_, [&] { return SSL_read_ex(ssl_, buf, cap, &got); },
+    SSL_ERROR_WANT_READ, read_wants_write_, ssl_err);
+  if (res != io_status::error)
+    return res;
+  switch (ssl_err) {
     case SSL_ERROR_ZERO_RETURN:
       return io_status::eof;
     case SSL_ERROR_SYSCALL:
@@ -147,36 +169,19 @@ connection::io_status connection::read_some(char* buf, size_t cap,
 connection::io_status connection::write_some(const char* buf, size_t len,
                                              size_t& put) {
   put = 0;
-  if (ssl_ == nullptr) {
-    for (;;) {
-      auto n = ::send(fd_, buf, len, MSG_NOSIGNAL);
-      if (n >= 0) {
-        put = static_cast<size_t>(n);
-        return io_status::ok;
-      }
-      if (errno == EINTR)
-        continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return io_status::would_block;
-      return io_status::error;
-    }
+  if (ssl_ == nullptr)
+    return plain_io<io_status>(
+      [&] { return ::send(fd_, buf, len, MSG_NOSIGNAL); }, put);
+  int ssl_err = 0;
+  auto res = tls_io<io_status>(
+    ssl_, [&] { return SSL_write_ex(ssl_, buf, len, &put); },
+    SSL_ERROR_WANT_WRITE, write_wants_read_, ssl_err);
+  if (res == io_status::error) {
+    if (errno == EPIPE)
+      discard_sigpipe();
+    ERR_clear_error();
   }
-  ERR_clear_error();
-  write_wants_read_ = false;
-  if (SSL_write_ex(ssl_, buf, len, &put) == 1)
-    return io_status::ok;
-  switch (SSL_get_error(ssl_, 0)) {
-    case SSL_ERROR_WANT_WRITE:
-      return io_status::would_block;
-    case SSL_ERROR_WANT_READ:
-      write_wants_read_ = true;
-      return io_status::would_block;
-    default:
-      if (errno == EPIPE)
-        discard_sigpipe();
-      ERR_clear_error();
-      return io_status::error;
-  }
+  return res;
 }
 
 // -- event handling -----------------------------------------------------------

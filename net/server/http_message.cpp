@@ -1,5 +1,7 @@
 #include "net/server/http_message.hpp"
 
+#include "net/http_text.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -10,14 +12,6 @@ namespace {
 
 char lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
 }
 
 } // namespace
@@ -47,7 +41,7 @@ bool has_header_token(const server_headers& hs, std::string_view name,
     std::string_view rest = h.value;
     while (!rest.empty()) {
       auto comma = rest.find(',');
-      auto item = trim(rest.substr(0, comma));
+      auto item = trim_ows(rest.substr(0, comma));
       if (iequals(item, token))
         return true;
       if (comma == std::string_view::npos)
@@ -83,45 +77,8 @@ server_response server_response::text(int status, std::string body,
 }
 
 std::string_view reason_phrase(int status) noexcept {
-  switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
-  }
+  auto phrase = standard_reason_phrase(status);
+  return phrase.empty() ? "Unknown" : phrase;
 }
 
 std::string http_date_now() {

@@ -1,3 +1,4 @@
+#include "tests/support/process.hpp"
 #include "net/client/http_client.hpp"
 
 #include "messages/errors.hpp"
@@ -65,19 +66,6 @@ void release(const std::string& key) {
   auto helper = make_client(good_config(), with([](client_options& o) { o.name = "release"; }));
   auto res = run(*helper, get("/release?key=" + key));
   CHECK_MESSAGE(res.ok(), describe(res.error));
-}
-
-int closed_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 /// Collects stream data for the test thread.
@@ -379,7 +367,7 @@ TEST_CASE("client certificate problems and unreachable servers") {
   }
   SUBCASE("connection refused") {
     auto cfg = good_config();
-    cfg.server = "https://127.0.0.1:" + std::to_string(closed_port());
+    cfg.server = "https://127.0.0.1:" + std::to_string(cafelet::testing::free_port());
     auto client = make_client(cfg);
     auto res = run(*client, get("/echo"));
     CHECK(is(res.error, errc::connection_failed));
