@@ -129,7 +129,8 @@ public:
   std::string tail(size_t n = 150) const;
 
   /// Lines of the output that contain every one of `words`.
-  std::vector<std::string> lines_with(std::initializer_list<std::string_view> words) const;
+  std::vector<std::string>
+  lines_with(std::initializer_list<std::string_view> words) const;
 
   /// Sends SIGTERM and waits up to `limit`; returns the exit code.
   std::optional<int> stop(std::chrono::milliseconds limit = std::chrono::seconds{15});
