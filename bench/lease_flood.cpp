@@ -4,9 +4,11 @@
 //
 //   bench_lease_flood [--duration S] [--baseline S] [--rate N]
 //                     [--flood-pods N] [--pods N] [--renew-interval S]
+//                     [--policy sharing|stealing]
 //
 // One process holds the test API server over HTTPS (client certificates),
-// an actor system with 2 scheduler threads running the real lease actor on
+// an actor system with 2 scheduler threads (the agent's "sharing" policy
+// unless `--policy stealing`) running the real lease actor on
 // its own heartbeat transport and the real pod watch stream + pod source
 // on the main transport behind the kubeAPIQPS limiter (both transports
 // made by api::connect_api from a node kubeconfig, as node_root wires
@@ -79,13 +81,14 @@ struct options {
   size_t flood_pods = 100;
   size_t pods = 10000;
   double renew_interval_s = 1;
+  std::string policy = "sharing";
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "bench_lease_flood: %s\nusage: bench_lease_flood [--duration S] "
                "[--baseline S] [--rate N] [--flood-pods N] [--pods N] "
-               "[--renew-interval S]\n",
+               "[--renew-interval S] [--policy sharing|stealing]\n",
                why);
   std::exit(2);
 }
@@ -95,11 +98,17 @@ options parse(int argc, char** argv) {
   for (int i = 1; i < argc; i += 2) {
     if (i + 1 >= argc)
       usage("missing value");
+    std::string_view key = argv[i];
+    if (key == "--policy") {
+      out.policy = argv[i + 1];
+      if (out.policy != "sharing" && out.policy != "stealing")
+        usage("--policy must be sharing or stealing");
+      continue;
+    }
     char* end = nullptr;
     auto value = std::strtod(argv[i + 1], &end);
     if (end == argv[i + 1] || *end != '\0' || value < 0)
       usage("bad value");
-    std::string_view key = argv[i];
     if (key == "--duration")
       out.duration_s = value;
     else if (key == "--baseline")
@@ -390,6 +399,7 @@ struct mark {
   uint64_t decode_errors = 0;
   uint64_t reconnects = 0;
   uint64_t bytes = 0;
+  long long rss = 0;
 };
 
 struct probes {
@@ -408,6 +418,7 @@ struct probes {
     m.decode_errors = watch->decode_errors.load();
     m.reconnects = watch->reconnects.load();
     m.bytes = watch->bytes.load();
+    m.rss = rss_bytes();
     return m;
   }
 };
@@ -422,7 +433,7 @@ std::string phase_json(const mark& a, const mark& b, const lateness& late) {
     "\"watch_mb_per_s\":%.2f,\"decode_errors\":%llu,\"watch_reconnects\":%llu,"
     "\"lease_renewals\":%llu,\"lease_failures\":%llu,"
     "\"lateness_ms\":{\"samples\":%zu,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
-    "\"cpu_seconds\":%.2f,\"cpu_cores_used\":%.2f,\"rss_bytes\":%lld",
+    "\"cpu_seconds\":%.2f,\"cpu_cores_used\":%.2f,\"rss_end_bytes\":%lld",
     secs, static_cast<unsigned long long>(b.events - a.events),
     secs > 0 ? events / secs : 0.0,
     secs > 0 ? static_cast<double>(b.bytes - a.bytes) / secs / 1e6 : 0.0,
@@ -431,7 +442,7 @@ std::string phase_json(const mark& a, const mark& b, const lateness& late) {
     static_cast<unsigned long long>(b.renewals - a.renewals),
     static_cast<unsigned long long>(b.lease_failures - a.lease_failures),
     late.samples, late.p50_ms, late.p99_ms, late.max_ms, b.cpu - a.cpu,
-    secs > 0 ? (b.cpu - a.cpu) / secs : 0.0, rss_bytes());
+    secs > 0 ? (b.cpu - a.cpu) / secs : 0.0, b.rss);
   return buf;
 }
 
@@ -549,6 +560,8 @@ int run(const options& opts) {
     caf::actor_system_config cfg;
     register_message_types(cfg);
     cfg.set("scheduler.max-threads", 2);
+    cfg.set("scheduler.policy", opts.policy == "sharing" ? caf::atom("sharing")
+                                                          : caf::atom("stealing"));
     caf::actor_system sys{cfg};
 
     // As node_root: the pod source behind a relay, the watch feeding the
@@ -643,8 +656,10 @@ int run(const options& opts) {
     out = "{\"benchmark\":\"lease_flood\"";
     std::snprintf(buf, sizeof(buf),
                   ",\"renew_interval_s\":%.3f,\"flood_pods\":%zu,"
-                  "\"scheduler_threads\":2,\"setup_seconds\":%.2f",
-                  opts.renew_interval_s, opts.flood_pods, setup_s);
+                  "\"scheduler_threads\":2,\"scheduler_policy\":\"%s\","
+                  "\"setup_seconds\":%.2f",
+                  opts.renew_interval_s, opts.flood_pods, opts.policy.c_str(),
+                  setup_s);
     out += buf;
     out += ",\"baseline\":{" + phase_json(b0, b1, base) + "}";
     std::snprintf(buf, sizeof(buf),

@@ -28,13 +28,45 @@ bool needs_quotes(std::string_view s) {
   return false;
 }
 
+/// Length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629:
+/// no overlongs, no surrogates, nothing above U+10FFFF); 0 if ill-formed.
+size_t utf8_sequence(std::string_view s) {
+  auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
+  auto c = b(0);
+  if (c >= 0xC2 && c <= 0xDF)
+    return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2))
+      return 0;
+    if ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F))
+      return 0;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3))
+      return 0;
+    if ((c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) > 0x8F))
+      return 0;
+    return 4;
+  }
+  return 0;
+}
+
+void append_escaped_byte(std::string& out, unsigned char c) {
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+  out += buf;
+}
+
 void append_value(std::string& out, std::string_view s) {
   if (!needs_quotes(s)) {
     out += s;
     return;
   }
   out += '"';
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -43,13 +75,18 @@ void append_value(std::string& out, std::string_view s) {
       case '\t': out += "\\t"; break;
       default:
         if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-          out += buf;
+          append_escaped_byte(out, c);
+        } else if (c < 0x80) {
+          out += static_cast<char>(c);
+        } else if (auto n = utf8_sequence(s.substr(i)); n > 0) {
+          out += s.substr(i, n); // well-formed UTF-8 passes through
+          i += n;
+          continue;
         } else {
-          out += static_cast<char>(c); // UTF-8 passes through
+          append_escaped_byte(out, c); // log lines stay valid UTF-8
         }
     }
+    ++i;
   }
   out += '"';
 }

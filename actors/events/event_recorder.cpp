@@ -1,4 +1,5 @@
 #include "actors/events/event_recorder.hpp"
+#include "messages/k8s/decode.hpp"
 
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -410,6 +411,12 @@ struct event_recorder_state::impl {
       return;
     auto& s = i->second;
     if (r.ok()) {
+      // The 2xx is what counts; a body that is not an Event means
+      // something in between mangled the answer: say so.
+      if (auto ev = k8s::decode_event(r.body); !ev)
+        log::warning("event write answered 2xx with a body that is not an Event",
+                     {log::kv("event", key), log::kv("status", r.status),
+                      log::kv("error", describe(ev.error()))});
       auto& counter = s.create ? stats->posted : stats->patched;
       counter.fetch_add(1, std::memory_order_relaxed);
       log::info(5, s.create ? "event created" : "event updated",
@@ -466,7 +473,7 @@ struct event_recorder_state::impl {
     auto delay = backoff_delay(s.attempts);
     delay = std::max(delay, milliseconds{std::max<int64_t>(r.retry_after_ms, 0)});
     stats->retried.fetch_add(1, std::memory_order_relaxed);
-    log::info(2, "unable to write event, will retry",
+    log::warning("unable to write event, will retry",
               {log::kv("event", key), log::kv("attempt", s.attempts),
                log::kv("delay_ms", static_cast<int64_t>(delay.count())),
                log::kv("error", describe(r.error))});

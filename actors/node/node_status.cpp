@@ -5,6 +5,7 @@
 #include "messages/k8s/decode.hpp"
 #include "messages/k8s/encode.hpp"
 #include "messages/log.hpp"
+#include "net/client/classify.hpp"
 
 #include <caf/event_based_actor.hpp>
 
@@ -200,6 +201,13 @@ void on_created(self_ptr self, std::shared_ptr<const k8s::node> initial,
                 api_response& r) {
   auto& st = self->state;
   if (r.ok()) {
+    // The 201 is what counts: the server stored the Node. A body that is
+    // not a Node means something in between mangled the answer; say so.
+    if (auto node = k8s::decode_node(r.body); !node)
+      log::warning("node registration answered 201 with a body that is not a Node",
+                   {log::kv("node", st.cfg.node_name),
+                    log::kv("err", describe(node.error())),
+                    log::kv("body", net::excerpt(r.body))});
     registered(self, true);
     return;
   }

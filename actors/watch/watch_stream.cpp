@@ -651,7 +651,9 @@ private:
         return;
       }
       auto delay = watch_backoff_.next();
-      log::info(v_routine(), "very short watch, backing off",
+      // As client-go's reflector: a watch that closes at once without any
+      // event points at a broken server or proxy.
+      log::warning("very short watch, backing off",
                 {log::kv("watch", name()), log::kv("rv", last_rv_),
                  log::kv("retry_in_ms", delay.count())});
       schedule(next_step::watch, delay);
