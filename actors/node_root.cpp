@@ -16,6 +16,7 @@ using namespace std::chrono_literals;
 
 constexpr caf::atom_value events_name = caf::atom("events");
 constexpr caf::atom_value pod_source_name = caf::atom("podsource");
+constexpr caf::atom_value node_status_name = caf::atom("nodestatus");
 
 /// Options for supervisors of long-lived node components: restart quickly
 /// (the lease must be back before its next renewal), give up only on a
@@ -106,8 +107,20 @@ void add_api_children(supervisor_spec& node,
     auto cfg = status;
     cfg.events = w->events;
     cfg.clock = system_wall_clock();
-    return parent->spawn(node_status, w->link->heartbeat, cfg);
+    auto h = parent->spawn(node_status, w->link->heartbeat, cfg);
+    register_incarnation(parent->home_system(), node_status_name, h);
+    return h;
   };
+
+  if (w->cri) {
+    node.factories["runtime-health"] = [w](caf::local_actor* parent,
+                                           const std::string&,
+                                           const caf::message&) {
+      return parent->spawn(runtime_health, make_cri_probe(w->cri),
+                           runtime_health_config{std::chrono::seconds{5},
+                                                 w->node_status});
+    };
+  }
 
   watch_stream_config pods;
   pods.path = "/api/v1/pods";
@@ -126,10 +139,11 @@ void add_api_children(supervisor_spec& node,
 
   // Order: the recorder first (others report to it), the pod source before
   // its watch; the lease does not wait for registration (as upstream).
-  for (const char* child : {"events", "node-status", "lease", "pod-source",
-                            "pod-watch"})
-    node.children.push_back(
-      start_child{child, child, restart_policy::permanent, {}});
+  for (const char* child : {"events", "node-status", "runtime-health", "lease",
+                            "pod-source", "pod-watch"})
+    if (node.factories.count(child) > 0)
+      node.children.push_back(
+        start_child{child, child, restart_policy::permanent, {}});
 }
 
 } // namespace
@@ -137,12 +151,14 @@ void add_api_children(supervisor_spec& node,
 void make_relays(caf::actor_system& sys, agent_wiring& w) {
   w.events = spawn_relay(sys, events_name, w.stats.relay_drops);
   w.pod_source = spawn_relay(sys, pod_source_name, w.stats.relay_drops);
+  w.node_status = spawn_relay(sys, node_status_name, w.stats.relay_drops);
 }
 
 void stop_relays(caf::actor_system& sys, agent_wiring& w) {
   sys.registry().erase(events_name);
   sys.registry().erase(pod_source_name);
-  for (auto* relay : {&w.events, &w.pod_source}) {
+  sys.registry().erase(node_status_name);
+  for (auto* relay : {&w.events, &w.pod_source, &w.node_status}) {
     if (*relay)
       caf::anon_send_exit(*relay, caf::exit_reason::user_shutdown);
     *relay = nullptr;

@@ -6,6 +6,7 @@
 ///   +-- watchdog            scheduler heartbeat for /healthz
 ///   +-- node (supervisor)   with an API server (--kubeconfig):
 ///   |   +-- events            event recorder
+///   |   +-- runtime-health    container runtime readiness and version
 ///   |   +-- node-status       registration and node status
 ///   |   +-- lease             node Lease heartbeat
 ///   |   +-- pod-source        the pods bound to this node
@@ -22,6 +23,7 @@
 #include "actors/lease/lease.hpp"
 #include "actors/node/node_status.hpp"
 #include "actors/pods/pod_source.hpp"
+#include "actors/runtime/runtime_health.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/watch/watch_stream.hpp"
 #include "messages/config/flags.hpp"
@@ -57,6 +59,10 @@ struct agent_wiring {
   caf::actor events;
   /// Relay to the pod source.
   caf::actor pod_source;
+  /// Relay to the node status actor.
+  caf::actor node_status;
+  /// The container runtime (null: none configured).
+  std::shared_ptr<cri::client> cri;
 };
 
 /// Creates the relays of `w` in `sys`.

@@ -56,8 +56,10 @@ build() {
 
 run_main() {
   # The embedded default: a lab API server on loopback (the project's test
-  # API server with freshly generated certificates) and cafelet registered
-  # against it as node "edge-1". CAFELET_STANDALONE=1 runs without it.
+  # API server with freshly generated certificates), a private containerd
+  # (scripts/containerd-lab.sh; CAFELET_NO_CONTAINERD=1 skips it) and
+  # cafelet registered against both as node "edge-1".
+  # CAFELET_STANDALONE=1 runs cafelet alone.
   local port=${CAFELET_HEALTHZ_PORT:-10248}
   local api_port=${CAFELET_LAB_API_PORT:-16443}
   local node=${CAFELET_NODE:-edge-1}
@@ -71,7 +73,7 @@ run_main() {
     say "starting the lab API server on https://127.0.0.1:$api_port"
     "$build_dir/tests/apiserver/cafelet-test-apiserver" --port "$api_port" \
       --cert-dir "$api_dir" --nodes "$node" >"$work/apiserver.log" 2>&1 &
-    local api_pid=$!
+    api_pid=$!
     trap 'kill $api_pid 2>/dev/null || true' EXIT
     local i
     for i in $(seq 1 100); do
@@ -80,6 +82,15 @@ run_main() {
       sleep 0.1
     done
     args+=(--kubeconfig="$api_dir/$node.kubeconfig")
+    if [ "${CAFELET_NO_CONTAINERD:-0}" != 1 ]; then
+      say "starting the private containerd lab (scripts/containerd-lab.sh)"
+      "$here/scripts/containerd-lab.sh" start >"$work/containerd-lab.log" 2>&1 \
+        || { tail -20 "$work/containerd-lab.log" >&2; exit 1; }
+      trap 'kill $api_pid 2>/dev/null || true; "$here/scripts/containerd-lab.sh" stop >/dev/null 2>&1 || true' EXIT
+      local endpoint
+      endpoint=$("$here/scripts/containerd-lab.sh" env | sed -n 's/^CAFELET_CRI_ENDPOINT=//p')
+      args+=(--container-runtime-endpoint="$endpoint")
+    fi
     say "try:  kubectl --kubeconfig $api_dir/admin.kubeconfig get nodes -o wide"
     say "      kubectl --kubeconfig $api_dir/admin.kubeconfig get lease -n kube-node-lease"
     say "      kubectl --kubeconfig $api_dir/admin.kubeconfig get events"

@@ -7,6 +7,7 @@
 #include "actors/api/link.hpp"
 #include "actors/endpoints.hpp"
 #include "actors/node_root.hpp"
+#include "runtime/cri/client.hpp"
 #include "cafelet_build_info.hpp"
 #include "messages/config/flags.hpp"
 #include "messages/errors.hpp"
@@ -121,6 +122,16 @@ int main(int argc, char** argv) {
                log::kv("kubeconfig", link->rest.source),
                log::kv("context", link->rest.context)});
     wiring->link = std::move(*link);
+    cri::client_options copts;
+    copts.endpoint = cfg->kubelet.container_runtime_endpoint;
+    copts.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      cfg->kubelet.runtime_request_timeout);
+    auto runtime = cri::client::make(copts);
+    if (!runtime)
+      return fatal(context_of(runtime.error()));
+    wiring->cri = std::move(*runtime);
+    log::info(0, "container runtime endpoint",
+              {log::kv("endpoint", cfg->kubelet.container_runtime_endpoint)});
   } else {
     log::info(0, "no --kubeconfig: running standalone, without an API server",
               {log::kv("node", cfg->agent.node_name)});

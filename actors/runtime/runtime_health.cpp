@@ -54,15 +54,18 @@ void report(self_ptr self, const char* component, bool ready,
             const std::string& message, std::optional<bool>& last_ready,
             std::string& last_message) {
   auto& st = self->state;
-  if (last_ready == ready && last_message == message)
-    return;
-  last_ready = ready;
-  last_message = message;
-  if (ready)
-    log::info(1, "container runtime component ready", {log::kv("component", component)});
-  else
-    log::warning("container runtime component not ready",
-                 {log::kv("component", component), log::kv("message", message)});
+  if (last_ready != ready || last_message != message) {
+    last_ready = ready;
+    last_message = message;
+    if (ready)
+      log::info(1, "container runtime component ready",
+                {log::kv("component", component)});
+    else
+      log::warning("container runtime component not ready",
+                   {log::kv("component", component), log::kv("message", message)});
+  }
+  // Sent on every answer, not only on changes: a restarted node status
+  // actor learns the state within one period (it ignores repeats).
   if (st.cfg.node_status)
     caf::anon_send(st.cfg.node_status, readiness_update{component, ready, message});
 }
@@ -134,6 +137,8 @@ caf::behavior runtime_health(caf::stateful_actor<runtime_health_state>* self,
              st.network_message);
       if (!st.version_known)
         ask_version(self);
+      else if (st.cfg.node_status)
+        caf::anon_send(st.cfg.node_status, runtime_version_atom::value, st.version);
       st.last = std::move(x);
     },
     [self](status_atom, const caf::error& err) {
@@ -151,6 +156,7 @@ caf::behavior runtime_health(caf::stateful_actor<runtime_health_state>* self,
       auto& st = self->state;
       st.version_known = true;
       auto version = v.container_runtime_version();
+      st.version = version;
       log::info(1, "container runtime version", {log::kv("version", version)});
       if (st.cfg.node_status)
         caf::anon_send(st.cfg.node_status, runtime_version_atom::value, version);

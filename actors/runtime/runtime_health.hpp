@@ -7,9 +7,11 @@
 ///
 /// Receives: `tick_atom` from itself; the answers of its own status and
 ///   version queries; `caf::get_atom` -> `cri::runtime_status` (last seen).
-/// Sends: `readiness_update{"runtime", ...}` and `readiness_update{
-///   "network", ...}` to the node status actor on every change, and
-///   `(runtime_version_atom, "containerd://1.6.20")` after each (re)connect.
+/// Sends: `readiness_update{"runtime", ...}`, `readiness_update{"network",
+///   ...}` and `(runtime_version_atom, "containerd://1.6.20")` to the node
+///   status actor after every answer (it ignores repeats, and a restarted
+///   node status actor so learns the state within one period); logs only
+///   changes.
 /// Supervised by: the node supervisor (permanent).
 
 #include "runtime/cri/types.hpp"
@@ -64,8 +66,10 @@ struct runtime_health_state {
   std::optional<bool> network_ready;
   std::string runtime_message;
   std::string network_message;
-  /// True once the version was reported for the current connection.
+  /// True once the version was learnt for the current connection.
   bool version_known = false;
+  /// nodeInfo.containerRuntimeVersion, e.g. "containerd://1.6.20".
+  std::string version;
   /// True while a status query is open.
   bool querying = false;
   static const char* name;

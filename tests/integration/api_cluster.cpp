@@ -95,10 +95,15 @@ cafelet_process::cafelet_process(const cafelet_options& opts) {
     REQUIRE(out.good());
   }
   port_ = free_port();
-  proc_ = std::make_unique<child_process>(std::vector<std::string>{
+  std::vector<std::string> args{
     bin, "--kubeconfig", opts.kubeconfig, "--hostname-override=" + opts.hostname,
     "--root-dir", root_, "--healthz-port", std::to_string(port_), "--config",
-    config, "-v", "2"});
+    config, "-v", "2"};
+  // The container runtime: the private containerd lab the test runs in
+  // (scripts/with-containerd-lab.sh exports its endpoint).
+  if (const char* cri = std::getenv("CAFELET_CRI_ENDPOINT"); cri && *cri)
+    args.push_back(std::string{"--container-runtime-endpoint="} + cri);
+  proc_ = std::make_unique<child_process>(std::move(args));
   REQUIRE(proc_->pid() > 0);
 }
 
