@@ -2,6 +2,7 @@
 
 #include "api.hpp"
 #include "errors.hpp"
+#include "pods.hpp"
 #include "supervision.hpp"
 
 #include <caf/atom.hpp>
@@ -21,6 +22,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<record_event>("cafelet::record_event");
   cfg.add_message_type<readiness_update>("cafelet::readiness_update");
   cfg.add_message_type<watch_synced>("cafelet::watch_synced");
+  cfg.add_message_type<container_event>("cafelet::container_event");
   cfg.add_error_category(
     caf::atom("cafelet"),
     [](uint8_t code, caf::atom_value, const caf::message& ctx) -> std::string {

@@ -3,6 +3,7 @@
 // (which only works for types registered with the actor system).
 #include "messages/api.hpp"
 #include "messages/errors.hpp"
+#include "messages/pods.hpp"
 #include "messages/register.hpp"
 #include "messages/supervision.hpp"
 
@@ -186,4 +187,20 @@ TEST_CASE_FIXTURE(system_fixture, "readiness_update and watch_synced round-trip"
   CHECK(w.modified == 2);
   CHECK(w.deleted == 3);
   CHECK(w.generation == 2);
+}
+
+TEST_CASE_FIXTURE(system_fixture, "container_event round-trips") {
+  container_event x{"uid-1", container_event_type::died, "abc123", "app", 137,
+                    "OOMKilled", 1700000000123456789};
+  for (auto y : {round_trip(*sys, x), message_round_trip(*sys, x)}) {
+    CHECK(y.pod_uid == "uid-1");
+    CHECK(y.type == container_event_type::died);
+    CHECK(y.id == "abc123");
+    CHECK(y.name == "app");
+    CHECK(y.exit_code == 137);
+    CHECK(y.reason == "OOMKilled");
+    CHECK(y.finished_at_ns == 1700000000123456789);
+  }
+  CHECK(std::string{to_string(container_event_type::sandbox_changed)}
+        == "sandbox_changed");
 }

@@ -1,0 +1,75 @@
+#pragma once
+/// @file
+/// Messages of the pod side: container events found by the PLEG, pod
+/// statuses handed to the status manager.
+
+#include "messages/k8s/pod.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace cafelet {
+
+/// What the PLEG saw happen to a container (or a sandbox).
+enum class container_event_type : uint8_t {
+  /// Now running (created and started, or seen running for the first time).
+  started,
+  /// Exited; `exit_code` and `reason` say how.
+  died,
+  /// Gone from the runtime.
+  removed,
+  /// Something else changed (e.g. created but not started).
+  changed,
+  /// The pod's sandbox is no longer ready.
+  sandbox_changed,
+};
+
+/// Returns "started", "died", ...
+const char* to_string(container_event_type x);
+
+/// One container event from the PLEG, addressed by pod UID.
+struct container_event {
+  /// Pod UID (from the sandbox's io.kubernetes.pod.uid label).
+  std::string pod_uid;
+  /// What happened.
+  container_event_type type = container_event_type::changed;
+  /// Runtime ID of the container (or of the sandbox for sandbox_changed).
+  std::string id;
+  /// Container name (io.kubernetes.container.name label); empty for
+  /// sandbox events.
+  std::string name;
+  /// Exit code of a died container.
+  int32_t exit_code = 0;
+  /// Runtime's reason of a died container ("Completed", "Error",
+  /// "OOMKilled").
+  std::string reason;
+  /// When it finished (unix nanoseconds; 0 if unknown).
+  int64_t finished_at_ns = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, container_event& x) {
+  return f(caf::meta::type_name("container_event"), x.pod_uid, x.type, x.id,
+           x.name, x.exit_code, x.reason, x.finished_at_ns);
+}
+
+/// A pod status computed by a pod actor for the status manager, shared
+/// read-only.
+struct pod_status_update {
+  /// The pod as last seen from the API server (namespace, name, uid).
+  k8s::pod_ptr pod;
+  /// The status to publish.
+  std::shared_ptr<const k8s::pod_status> status;
+  /// True when this is the pod's final status: the status manager must get
+  /// it accepted, then delete the pod object (gracePeriodSeconds=0 with a
+  /// uid precondition) if it is being deleted.
+  bool final = false;
+};
+
+} // namespace cafelet
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafelet::pod_status_update)
