@@ -1,5 +1,7 @@
 #include "actors/pods/expansion.hpp"
 
+#include "messages/text.hpp"
+
 #include "actors/pods/qos.hpp"
 #include "messages/errors.hpp"
 #include "messages/units/quantity.hpp"
@@ -9,6 +11,9 @@
 #include <set>
 
 namespace cafelet::actors::pods {
+
+using text::go_quote;
+using text::join;
 
 namespace {
 
@@ -58,40 +63,6 @@ const k8s::string_map* lookup(const data_lookup& f, std::string_view name) {
   return f ? f(name) : nullptr;
 }
 
-/// Go's %q for the common cases.
-std::string go_quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char ch : s) {
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (ch < 0x20 || ch == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\x%02x", ch);
-          out += buf;
-        } else {
-          out += static_cast<char>(ch);
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
 /// Upstream `FormatMap`: sorted `k="v"` lines.
 std::string format_map(const k8s::string_map& m) {
   std::string out;
@@ -102,17 +73,6 @@ std::string format_map(const k8s::string_map& m) {
   }
   return out;
 }
-
-std::string join(const std::vector<std::string>& xs, std::string_view sep) {
-  std::string out;
-  for (const auto& x : xs) {
-    if (!out.empty())
-      out += sep;
-    out += x;
-  }
-  return out;
-}
-
 /// Splits "path['key']" into path and key.
 bool split_subscript(std::string_view s, std::string_view& path,
                      std::string_view& key) {

@@ -1,5 +1,7 @@
 #include "actors/pods/pod_phase.hpp"
 
+#include "messages/text.hpp"
+
 #include "actors/pods/admission.hpp"
 #include "actors/pods/qos.hpp"
 #include "messages/errors.hpp"
@@ -8,6 +10,8 @@
 #include <chrono>
 
 namespace cafelet::actors::pods {
+
+using text::join;
 
 namespace {
 
@@ -49,17 +53,6 @@ std::string go_list(const std::vector<std::string>& xs) {
   out += ']';
   return out;
 }
-
-std::string join(const std::vector<std::string>& xs, std::string_view sep) {
-  std::string out;
-  for (const auto& x : xs) {
-    if (!out.empty())
-      out += sep;
-    out += x;
-  }
-  return out;
-}
-
 k8s::opt_time to_seconds(k8s::opt_time t) {
   if (!t)
     return t;

@@ -5,6 +5,7 @@
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/log.hpp"
+#include "messages/text.hpp"
 #include "runtime/cri/client.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -39,17 +40,6 @@ public:
 private:
   std::shared_ptr<cri::client> client_;
 };
-
-std::string join(const std::vector<std::string>& xs) {
-  std::string out;
-  for (const auto& x : xs) {
-    if (!out.empty())
-      out += ", ";
-    out += x;
-  }
-  return out;
-}
-
 void report(self_ptr self, const char* component, bool ready,
             const std::string& message, std::optional<bool>& last_ready,
             std::string& last_message) {
@@ -128,7 +118,7 @@ caf::behavior runtime_health(caf::stateful_actor<runtime_health_state>* self,
       }
       if (!x.runtime_ready && runtime_msg.empty())
         runtime_msg = x.messages.empty() ? "container runtime is not ready"
-                                         : join(x.messages);
+                                         : text::join(x.messages, ", ");
       if (!x.network_ready && network_msg.empty())
         network_msg = "container runtime network not ready";
       report(self, "runtime", x.runtime_ready, runtime_msg, st.runtime_ready,

@@ -4,6 +4,7 @@
 /// failure (NotFound, AlreadyExists, Conflict, Invalid, Forbidden, ...),
 /// and field errors as in k8s.io/apimachinery/pkg/util/validation/field.
 
+#include "messages/text.hpp"
 #include "tests/apiserver/api.hpp"
 #include "tests/apiserver/resources.hpp"
 
@@ -104,7 +105,7 @@ struct field_error {
 };
 
 /// Quotes `s` as Go's %q does.
-std::string go_quote(std::string_view s);
+using text::go_quote;
 
 /// Builds a Status object (field order as the real server prints it).
 json::value make_status(int code, std::string_view reason,
