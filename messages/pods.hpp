@@ -6,6 +6,7 @@
 #include "messages/k8s/pod.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -13,6 +14,16 @@
 #include <string>
 
 namespace cafelet {
+
+/// Pod worker -> pod manager: "I run pod <uid>" (each incarnation says it;
+/// the reply carries the newest pod).
+using pod_hello_atom = caf::atom_constant<caf::atom("pod_hello")>;
+/// Pod manager -> pod worker: a newer version of its pod.
+using pod_update_atom = caf::atom_constant<caf::atom("pod_upd")>;
+/// Pod manager -> pod worker: the pod is gone from the API server.
+using pod_removed_atom = caf::atom_constant<caf::atom("pod_rm")>;
+/// Pod worker -> pod manager: done with pod <uid> (cleaned up).
+using pod_done_atom = caf::atom_constant<caf::atom("pod_done")>;
 
 /// What the PLEG saw happen to a container (or a sandbox).
 enum class container_event_type : uint8_t {

@@ -1,0 +1,207 @@
+#include "actors/pods/pod_manager.hpp"
+
+#include "actors/pods/status_manager.hpp"
+
+#include "messages/atoms.hpp"
+#include "messages/log.hpp"
+#include "messages/supervision.hpp"
+
+#include <caf/send.hpp>
+
+namespace cafelet::actors {
+
+const char* pod_manager_state::name = "pod-manager";
+
+namespace {
+
+using self_ptr = caf::stateful_actor<pod_manager_state>*;
+
+bool terminal(const k8s::pod& p) {
+  return p.status.phase == "Succeeded" || p.status.phase == "Failed";
+}
+
+std::vector<k8s::pod_ptr> admitted_pods(const pod_manager_state& st) {
+  std::vector<k8s::pod_ptr> out;
+  out.reserve(st.pods.size());
+  for (const auto& [uid, mp] : st.pods)
+    if (!mp.rejected && !mp.removed)
+      out.push_back(mp.pod);
+  return out;
+}
+
+void count_running(pod_manager_state& st) {
+  uint64_t n = 0;
+  for (const auto& [uid, mp] : st.pods)
+    if (!mp.rejected)
+      ++n;
+  st.cfg.stats->running = n;
+}
+
+void reject(self_ptr self, const k8s::pod_ptr& pod,
+            const pods::admission_result& why) {
+  auto& st = self->state;
+  const auto& meta = pod->metadata;
+  ++st.cfg.stats->rejected;
+  log::warning("pod rejected at admission",
+               {log::pod_field(meta.namespace_, meta.name),
+                log::kv("podUID", meta.uid), log::kv("reason", why.reason),
+                log::kv("message", why.message)});
+  auto now = st.cfg.clock ? st.cfg.clock() : k8s::now();
+  if (st.cfg.status_manager)
+    caf::anon_send(st.cfg.status_manager,
+                   pod_status_update{pod,
+                                     std::make_shared<const k8s::pod_status>(
+                                       pods::rejected_status(*pod, why, now)),
+                                     true});
+  if (st.cfg.events) {
+    record_event ev;
+    ev.involved.kind = "Pod";
+    ev.involved.api_version = "v1";
+    ev.involved.namespace_ = meta.namespace_;
+    ev.involved.name = meta.name;
+    ev.involved.uid = meta.uid;
+    ev.type = "Warning";
+    ev.reason = why.reason;
+    ev.message = why.message;
+    caf::anon_send(st.cfg.events, std::move(ev));
+  }
+}
+
+void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
+  auto& st = self->state;
+  const auto& meta = pod->metadata;
+  auto i = st.pods.find(meta.uid);
+  if (i != st.pods.end()) {
+    auto& mp = i->second;
+    mp.pod = pod;
+    if (mp.worker)
+      caf::anon_send(mp.worker, pod_update_atom::value, pod);
+    return;
+  }
+  // A pod that already finished has nothing to run here.
+  if (terminal(*pod))
+    return;
+  auto verdict = pods::admit(*pod, st.cfg.node, admitted_pods(st));
+  auto& mp = st.pods[meta.uid];
+  mp.pod = pod;
+  if (!verdict.admitted) {
+    mp.rejected = true;
+    reject(self, pod, verdict);
+    return;
+  }
+  ++st.cfg.stats->admitted;
+  log::info(2, "pod admitted",
+            {log::pod_field(meta.namespace_, meta.name), log::kv("podUID", meta.uid)});
+  if (st.cfg.pods_supervisor)
+    caf::anon_send(st.cfg.pods_supervisor,
+                   start_child{"pod", meta.uid, restart_policy::transient,
+                               caf::make_message(pod)});
+  count_running(st);
+}
+
+void on_removed(self_ptr self, const k8s::pod_ptr& pod) {
+  auto& st = self->state;
+  // Gone from the API server: the status manager stops patching it (a
+  // final status still pending is published first).
+  if (st.cfg.status_manager)
+    caf::anon_send(st.cfg.status_manager, pods::status_forget_atom::value,
+                   pod->metadata.uid);
+  auto i = st.pods.find(pod->metadata.uid);
+  if (i == st.pods.end())
+    return;
+  auto& mp = i->second;
+  if (mp.rejected || !mp.worker) {
+    // Nothing runs (rejected), or the worker has not started yet: it will
+    // learn on hello that the pod is gone.
+    if (mp.rejected) {
+      st.pods.erase(i);
+      count_running(st);
+    } else {
+      mp.removed = true;
+      mp.pod = pod;
+    }
+    return;
+  }
+  mp.removed = true;
+  mp.pod = pod;
+  caf::anon_send(mp.worker, pod_removed_atom::value, pod->metadata.uid);
+}
+
+} // namespace
+
+caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
+                          pod_manager_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  if (!st.cfg.stats)
+    st.cfg.stats = std::make_shared<pod_manager_stats>();
+  return {
+    [self](const k8s::pod_watch_event& ev) {
+      if (!ev.object)
+        return;
+      switch (ev.type) {
+        case k8s::watch_event_type::added:
+        case k8s::watch_event_type::modified:
+          on_upsert(self, ev.object);
+          break;
+        case k8s::watch_event_type::deleted:
+          on_removed(self, ev.object);
+          break;
+        default:
+          break;
+      }
+    },
+    [](const watch_synced&) {
+      // The watch emits DELETED for pods that vanished during an outage,
+      // so the known set is already in sync here.
+    },
+    [self](const container_event& ev) {
+      auto& st = self->state;
+      auto i = st.pods.find(ev.pod_uid);
+      if (i == st.pods.end() || !i->second.worker) {
+        ++st.cfg.stats->orphan_events;
+        return;
+      }
+      ++st.cfg.stats->routed_events;
+      caf::anon_send(i->second.worker, ev);
+    },
+    [self](pod_hello_atom, const std::string& uid) -> caf::result<pod_update_atom, k8s::pod_ptr> {
+      auto& st = self->state;
+      auto i = st.pods.find(uid);
+      auto worker = caf::actor_cast<caf::actor>(self->current_sender());
+      if (i == st.pods.end()) {
+        // A worker the manager does not know (manager restarted, or the
+        // pod vanished): tell it the pod is gone; it cleans up.
+        if (worker)
+          caf::anon_send(worker, pod_removed_atom::value, uid);
+        return {pod_update_atom::value, k8s::pod_ptr{}};
+      }
+      i->second.worker = worker;
+      if (i->second.removed && worker)
+        caf::anon_send(worker, pod_removed_atom::value, uid);
+      return {pod_update_atom::value, i->second.pod};
+    },
+    [self](pod_done_atom, const std::string& uid) {
+      auto& st = self->state;
+      st.pods.erase(uid);
+      if (st.cfg.pods_supervisor)
+        caf::anon_send(st.cfg.pods_supervisor, stop_child{uid});
+      count_running(st);
+      log::info(2, "pod worker finished", {log::kv("podUID", uid)});
+    },
+    [self](caf::get_atom) {
+      auto& st = self->state;
+      pod_manager_stats_view v;
+      v.known = st.pods.size();
+      for (const auto& [uid, mp] : st.pods) {
+        if (mp.worker)
+          ++v.workers;
+        if (mp.rejected)
+          ++v.rejected;
+      }
+      return v;
+    },
+  };
+}
+
+} // namespace cafelet::actors

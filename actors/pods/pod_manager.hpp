@@ -1,0 +1,99 @@
+#pragma once
+/// @file
+/// The pod manager: the one place that knows which pods this node runs.
+/// It admits new pods (upstream's admit handlers: pod count, cpu, memory,
+/// ephemeral storage, node affinity, ports, NoExecute taints), starts one
+/// pod worker per admitted pod UID under the pods supervisor, routes pod
+/// updates from the API server and container events from the PLEG to it,
+/// and forgets a pod once its worker reports it cleaned up.
+///
+/// Receives: `k8s::pod_watch_event` and `watch_synced` from the pod watch;
+///   `container_event` from the PLEG; `(pod_hello_atom, uid)` from each
+///   worker incarnation -> replies `(pod_update_atom, pod_ptr)` with the
+///   newest pod (null for a pod it does not know; that worker also gets
+///   `pod_removed_atom` and must clean up); `(pod_done_atom, uid)` from a worker; `caf::get_atom` ->
+///   `pod_manager_stats_view`.
+/// Sends: `start_child{"pod", uid, transient, (pod_ptr)}` and
+///   `stop_child{uid}` to the pods supervisor; `(pod_update_atom, pod_ptr)`
+///   and `(pod_removed_atom, uid)` and `container_event` to workers;
+///   `pod_status_update` (rejected pods) to the status manager;
+///   `record_event` to the event recorder.
+/// Supervised by: the node supervisor (permanent). A new incarnation knows
+///   nothing; the watch's next relist and the workers' hellos rebuild it
+///   (workers keep running meanwhile under the pods supervisor).
+
+#include "actors/clock.hpp"
+#include "actors/pods/admission.hpp"
+#include "messages/api.hpp"
+#include "messages/k8s/decode.hpp"
+#include "messages/pods.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace cafelet::actors {
+
+/// Counters of the pod manager; outlive restarts.
+struct pod_manager_stats {
+  std::atomic<uint64_t> admitted{0};
+  std::atomic<uint64_t> rejected{0};
+  std::atomic<uint64_t> running{0};
+  std::atomic<uint64_t> routed_events{0};
+  std::atomic<uint64_t> orphan_events{0};
+};
+
+/// Reply to `get_atom`.
+struct pod_manager_stats_view {
+  uint64_t known = 0;
+  uint64_t workers = 0;
+  uint64_t rejected = 0;
+};
+
+/// Settings of the pod manager.
+struct pod_manager_config {
+  /// Where pod workers run (kind "pod").
+  caf::actor pods_supervisor;
+  /// Receives `pod_status_update` for rejected pods (may be null).
+  caf::actor status_manager;
+  /// Receives `record_event` (may be null).
+  caf::actor events;
+  /// What admission checks against.
+  pods::admission_node node;
+  /// Wall clock for status times.
+  wall_clock clock;
+  /// Counters (may be null).
+  std::shared_ptr<pod_manager_stats> stats;
+};
+
+/// One pod the manager knows.
+struct managed_pod {
+  /// Newest version from the API server.
+  k8s::pod_ptr pod;
+  /// Its worker (null until the worker said hello, and for rejected pods).
+  caf::actor worker;
+  /// Rejected at admission: no worker, nothing runs.
+  bool rejected = false;
+  /// Removed from the API server; waiting for the worker to finish.
+  bool removed = false;
+};
+
+/// State of the pod manager.
+struct pod_manager_state {
+  pod_manager_config cfg;
+  std::unordered_map<std::string, managed_pod> pods;
+  static const char* name;
+};
+
+/// The pod manager actor.
+caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
+                          pod_manager_config cfg);
+
+} // namespace cafelet::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafelet::actors::pod_manager_stats_view)

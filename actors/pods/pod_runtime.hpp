@@ -1,0 +1,82 @@
+#pragma once
+/// @file
+/// What a pod worker asks of the container runtime, as asynchronous
+/// operations with completion callbacks (run on any thread). The production
+/// implementation sits on the CRI client and the kuberuntime builders; the
+/// simulated runtime and tests implement it directly, which keeps the pod
+/// worker's logic independent of gRPC and testable under virtual time.
+
+#include "messages/k8s/pod.hpp"
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace cafelet::actors::pods {
+
+/// A running sandbox.
+struct sandbox_info {
+  /// Runtime ID.
+  std::string id;
+  /// Pod IPs (empty for host-network pods; the worker uses the node IP).
+  std::vector<std::string> ips;
+};
+
+/// A container as the runtime reports it after creation.
+struct created_container {
+  /// Runtime ID (without the "containerd://" prefix).
+  std::string id;
+  /// Image reference resolved by the runtime (imageID).
+  std::string image_ref;
+};
+
+/// Completion of an operation returning `T`.
+template <class T>
+using runtime_cb = std::function<void(caf::expected<T>)>;
+
+/// Completion of an operation returning nothing.
+using runtime_done = std::function<void(caf::error)>;
+
+/// The runtime as a pod worker sees it. Thread-safe.
+class pod_runtime {
+public:
+  virtual ~pod_runtime();
+
+  /// Creates and starts the pod's sandbox (RunPodSandbox) for `attempt`.
+  virtual void run_sandbox(const k8s::pod& pod, uint32_t attempt,
+                           runtime_cb<sandbox_info> cb) = 0;
+
+  /// Makes the container's image present per its imagePullPolicy; errors:
+  /// `errc::not_found` with reason ErrImageNeverPull, or the pull error.
+  virtual void ensure_image(const k8s::pod& pod, const k8s::container& c,
+                            runtime_cb<std::string> cb) = 0;
+
+  /// Creates a container (CreateContainer); `errc::invalid` means the spec
+  /// cannot be honoured (CreateContainerConfigError).
+  virtual void create_container(const k8s::pod& pod, const k8s::container& c,
+                                const sandbox_info& sandbox,
+                                uint32_t restart_count,
+                                runtime_cb<created_container> cb) = 0;
+
+  /// Starts a created container.
+  virtual void start_container(const std::string& id, runtime_done cb) = 0;
+
+  /// Stops a container: SIGTERM, SIGKILL after `grace_seconds`.
+  virtual void stop_container(const std::string& id, int64_t grace_seconds,
+                              runtime_done cb) = 0;
+
+  /// Removes a stopped container.
+  virtual void remove_container(const std::string& id, runtime_done cb) = 0;
+
+  /// Stops the sandbox (and its network).
+  virtual void stop_sandbox(const std::string& id, runtime_done cb) = 0;
+
+  /// Removes the sandbox.
+  virtual void remove_sandbox(const std::string& id, runtime_done cb) = 0;
+};
+
+} // namespace cafelet::actors::pods

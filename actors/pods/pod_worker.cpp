@@ -1,0 +1,595 @@
+#include "actors/pods/pod_worker.hpp"
+
+#include "messages/api.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/log.hpp"
+
+#include <caf/send.hpp>
+
+namespace cafelet::actors {
+
+const char* pod_worker_state::name = "pod";
+
+namespace {
+
+using self_ptr = caf::stateful_actor<pod_worker_state>*;
+using namespace std::chrono;
+
+void fire(self_ptr self, pod_event ev);
+void start_container(self_ptr self, bool init, size_t index);
+
+k8s::timestamp now(self_ptr self) {
+  return self->state.cfg.clock ? self->state.cfg.clock() : k8s::now();
+}
+
+log::field pod_kv(self_ptr self) {
+  const auto& m = self->state.pod->metadata;
+  return log::pod_field(m.namespace_, m.name);
+}
+
+void after(self_ptr self, milliseconds d, std::function<void()> fn) {
+  auto& st = self->state;
+  auto gen = ++st.timer_gen;
+  st.timers.emplace(gen, std::move(fn));
+  self->delayed_send(self, d, tick_atom::value, gen);
+}
+
+void event(self_ptr self, const char* type, std::string reason,
+           std::string message, const std::string& field_path = {}) {
+  auto& st = self->state;
+  if (!st.cfg.events)
+    return;
+  record_event ev;
+  const auto& m = st.pod->metadata;
+  ev.involved.kind = "Pod";
+  ev.involved.api_version = "v1";
+  ev.involved.namespace_ = m.namespace_;
+  ev.involved.name = m.name;
+  ev.involved.uid = m.uid;
+  ev.involved.field_path = field_path;
+  ev.type = type;
+  ev.reason = std::move(reason);
+  ev.message = std::move(message);
+  caf::anon_send(st.cfg.events, std::move(ev));
+}
+
+std::string field_path(const container_slot& slot, size_t) {
+  return std::string{slot.init ? "spec.initContainers{" : "spec.containers{"}
+         + slot.obs.name + "}";
+}
+
+const k8s::container* spec_of(self_ptr self, const container_slot& slot) {
+  const auto& spec = self->state.pod->spec;
+  const auto& xs = slot.init ? spec.init_containers : spec.containers;
+  for (const auto& c : xs)
+    if (c.name == slot.obs.name)
+      return &c;
+  return nullptr;
+}
+
+container_slot& slot_at(self_ptr self, bool init, size_t index) {
+  auto& st = self->state;
+  return init ? st.init_containers[index] : st.containers[index];
+}
+
+/// Computes the status and sends it to the status manager if it changed.
+void publish(self_ptr self, bool final = false) {
+  auto& st = self->state;
+  pods::observed_pod obs;
+  obs.sandbox_ready = st.sandbox.has_value() && is_live(st.machine);
+  if (st.pod->spec.host_network)
+    obs.pod_ips = st.cfg.host_ips;
+  else if (st.sandbox)
+    obs.pod_ips = st.sandbox->ips;
+  obs.host_ips = st.cfg.host_ips;
+  for (const auto& s : st.init_containers)
+    obs.init_containers.push_back(s.obs);
+  for (const auto& s : st.containers)
+    obs.containers.push_back(s.obs);
+  obs.terminal = st.machine == pod_state::completed
+                 || st.machine == pod_state::terminated;
+  auto next = pods::compute_status(*st.pod, obs, st.last_status, now(self));
+  if (!final && !pods::status_changed(st.last_status, next))
+    return;
+  st.last_status = next;
+  if (st.cfg.status_manager)
+    caf::anon_send(st.cfg.status_manager,
+                   pod_status_update{st.pod,
+                                     std::make_shared<const k8s::pod_status>(
+                                       std::move(next)),
+                                     final});
+}
+
+void set_waiting(container_slot& slot, std::string reason, std::string message = {}) {
+  slot.obs.state = k8s::container_state_waiting{std::move(reason), std::move(message)};
+}
+
+/// Grace period for stopping: deletionGracePeriodSeconds, else the spec's
+/// terminationGracePeriodSeconds, else the API default of 30 s.
+int64_t grace_seconds(const k8s::pod& pod) {
+  if (pod.metadata.deletion_grace_period_seconds)
+    return *pod.metadata.deletion_grace_period_seconds;
+  return pod.spec.termination_grace_period_seconds.value_or(30);
+}
+
+bool restarts(const std::string& policy, int32_t exit_code) {
+  if (policy == "Never")
+    return false;
+  if (policy == "OnFailure")
+    return exit_code != 0;
+  return true;
+}
+
+/// Restarts an exited container, or waits in CrashLoopBackOff first (as
+/// upstream's doBackOff: the first exit restarts at once and starts the
+/// backoff; an exit within the backoff waits for its rest, then asks again).
+void schedule_restart(self_ptr self, bool init, size_t index,
+                      pods::steady_time exited_at) {
+  auto& st = self->state;
+  auto& slot = slot_at(self, init, index);
+  auto d = st.backoff->on_exit(st.uid, slot.obs.name, exited_at);
+  if (d.restart) {
+    if (auto* t = std::get_if<k8s::container_state_terminated>(&slot.obs.state))
+      slot.obs.last_termination = *t;
+    ++slot.obs.restart_count;
+    slot.id.clear();
+    start_container(self, init, index);
+    return;
+  }
+  auto secs = duration_cast<seconds>(d.delay).count();
+  bool entering = true;
+  if (auto* w = std::get_if<k8s::container_state_waiting>(&slot.obs.state))
+    entering = w->reason != "CrashLoopBackOff";
+  set_waiting(slot, "CrashLoopBackOff",
+              "back-off " + std::to_string(secs) + "s restarting failed container="
+                + slot.obs.name + "_" + st.pod->metadata.name + "_"
+                + st.pod->metadata.namespace_ + "(" + st.uid + ")");
+  if (entering)
+    event(self, "Warning", "BackOff",
+          "Back-off restarting failed container " + slot.obs.name + " in pod "
+            + st.pod->metadata.name + "_" + st.pod->metadata.namespace_ + "("
+            + st.uid + ")",
+          field_path(slot, index));
+  publish(self);
+  after(self, d.wait, [self, init, index, exited_at] {
+    if (is_live(self->state.machine))
+      schedule_restart(self, init, index, exited_at);
+  });
+}
+
+/// A step of the create/start pipeline failed: report and retry later.
+/// Image pulls back off 10 s doubling to 5 min (ImagePullBackOff between
+/// tries, as upstream); other failures retry with the pod sync backoff.
+void container_failed(self_ptr self, bool init, size_t index, std::string reason,
+                      const caf::error& err) {
+  auto& slot = slot_at(self, init, index);
+  slot.busy = false;
+  auto msg = context_of(err).empty() ? describe(err) : context_of(err);
+  set_waiting(slot, reason, msg);
+  event(self, "Warning", "Failed", "Error: " + msg, field_path(slot, 0));
+  log::warning("container start failed",
+               {pod_kv(self), log::kv("podUID", self->state.uid),
+                log::kv("container", slot.obs.name), log::kv("reason", reason),
+                log::kv("err", describe(err))});
+  publish(self);
+  auto delay = milliseconds{10000};
+  if (reason == "ErrImagePull" || reason == "ErrImageNeverPull") {
+    slot.pull_delay = slot.pull_delay.count() == 0
+                        ? milliseconds{10000}
+                        : std::min(slot.pull_delay * 2, milliseconds{300000});
+    delay = slot.pull_delay;
+    auto image = spec_of(self, slot) ? spec_of(self, slot)->image : std::string{};
+    // The next sync finds the pull in backoff.
+    after(self, milliseconds{1000}, [self, init, index, image] {
+      if (!is_live(self->state.machine))
+        return;
+      auto& slot = slot_at(self, init, index);
+      if (slot.busy)
+        return;
+      set_waiting(slot, "ImagePullBackOff", "Back-off pulling image \"" + image + "\"");
+      event(self, "Normal", "BackOff", "Back-off pulling image \"" + image + "\"",
+            field_path(slot, 0));
+      publish(self);
+    });
+  }
+  after(self, delay, [self, init, index] {
+    if (is_live(self->state.machine))
+      start_container(self, init, index);
+  });
+}
+
+void start_container(self_ptr self, bool init, size_t index) {
+  auto& st = self->state;
+  auto& slot = slot_at(self, init, index);
+  const auto* spec = spec_of(self, slot);
+  if (spec == nullptr || slot.busy || !is_live(st.machine))
+    return;
+  slot.busy = true;
+  // A container retried after an image pull failure keeps showing that
+  // reason until the pull succeeds (as upstream).
+  auto* waiting = std::get_if<k8s::container_state_waiting>(&slot.obs.state);
+  if (waiting == nullptr
+      || (waiting->reason != "ImagePullBackOff" && waiting->reason != "ErrImagePull"))
+    set_waiting(slot, init ? "PodInitializing" : "ContainerCreating");
+  publish(self);
+  auto pod = st.pod;
+  auto c = *spec;
+  auto rt = st.cfg.runtime;
+  st.ops->run<caf::expected<std::string>>(
+    [rt, pod, c](auto cb) { rt->ensure_image(*pod, c, std::move(cb)); },
+    [self, init, index, pod, c, rt](caf::expected<std::string>& image) {
+      if (!image) {
+        container_failed(self, init, index,
+                         is(image.error(), errc::not_found) ? "ErrImageNeverPull"
+                                                            : "ErrImagePull",
+                         image.error());
+        return;
+      }
+      auto& st = self->state;
+      auto& slot = slot_at(self, init, index);
+      slot.pull_delay = milliseconds{0};
+      slot.obs.image = c.image;
+      slot.obs.image_id = *image;
+      auto sandbox = *st.sandbox;
+      auto restarts = static_cast<uint32_t>(slot.obs.restart_count);
+      st.ops->run<caf::expected<pods::created_container>>(
+        [rt, pod, c, sandbox, restarts](auto cb) {
+          rt->create_container(*pod, c, sandbox, restarts, std::move(cb));
+        },
+        [self, init, index, rt](caf::expected<pods::created_container>& made) {
+          if (!made) {
+            container_failed(self, init, index,
+                             is(made.error(), errc::invalid)
+                               ? "CreateContainerConfigError"
+                               : "CreateContainerError",
+                             made.error());
+            return;
+          }
+          auto& st = self->state;
+          auto& slot = slot_at(self, init, index);
+          slot.id = made->id;
+          slot.obs.container_id = st.cfg.runtime_name + "://" + made->id;
+          if (!made->image_ref.empty())
+            slot.obs.image_id = made->image_ref;
+          event(self, "Normal", "Created", "Created container " + slot.obs.name,
+                field_path(slot, index));
+          auto id = made->id;
+          st.ops->run<caf::error>(
+            [rt, id](auto cb) { rt->start_container(id, std::move(cb)); },
+            [self, init, index](caf::error& err) {
+              if (err) {
+                container_failed(self, init, index, "RunContainerError", err);
+                return;
+              }
+              auto& slot = slot_at(self, init, index);
+              slot.busy = false;
+              pods::observed_running r;
+              r.started_at = now(self);
+              r.started = true;
+              r.ready = !init; // no probes yet: running means ready
+              slot.obs.state = r;
+              event(self, "Normal", "Started", "Started container " + slot.obs.name,
+                    field_path(slot, index));
+              publish(self);
+            });
+        });
+    });
+}
+
+void on_sandbox(self_ptr self, caf::expected<pods::sandbox_info>& x) {
+  auto& st = self->state;
+  if (!x) {
+    event(self, "Warning", "FailedCreatePodSandBox",
+          "Failed to create pod sandbox: " + describe(x.error()));
+    log::warning("pod sandbox failed", {pod_kv(self), log::kv("podUID", st.uid),
+                                        log::kv("err", describe(x.error()))});
+    fire(self, pod_event::sandbox_failed);
+    return;
+  }
+  st.sandbox = std::move(*x);
+  fire(self, pod_event::sandbox_ready);
+}
+
+void run_sandbox(self_ptr self) {
+  auto& st = self->state;
+  auto pod = st.pod;
+  auto rt = st.cfg.runtime;
+  auto attempt = st.sandbox_attempt++;
+  st.ops->run<caf::expected<pods::sandbox_info>>(
+    [rt, pod, attempt](auto cb) { rt->run_sandbox(*pod, attempt, std::move(cb)); },
+    [self](caf::expected<pods::sandbox_info>& x) { on_sandbox(self, x); });
+}
+
+/// Counts down outstanding runtime operations of a phase; runs `then` at 0.
+void settle(self_ptr self, pod_event then) {
+  auto& st = self->state;
+  if (st.outstanding > 0)
+    --st.outstanding;
+  if (st.outstanding == 0)
+    fire(self, then);
+}
+
+void stop_all(self_ptr self) {
+  auto& st = self->state;
+  st.timers.clear(); // no restarts, pulls or retries any more
+  auto grace = grace_seconds(*st.pod);
+  auto rt = st.cfg.runtime;
+  st.outstanding = 1; // guard until every stop is issued
+  for (auto* xs : {&st.init_containers, &st.containers})
+    for (auto& slot : *xs) {
+      if (slot.id.empty()
+          || std::holds_alternative<k8s::container_state_terminated>(slot.obs.state))
+        continue;
+      ++st.outstanding;
+      event(self, "Normal", "Killing", "Stopping container " + slot.obs.name,
+            field_path(slot, 0));
+      auto id = slot.id;
+      st.ops->run<caf::error>(
+        [rt, id, grace](auto cb) { rt->stop_container(id, grace, std::move(cb)); },
+        [self](caf::error& err) {
+          if (err)
+            log::warning("stopping a container failed",
+                         {pod_kv(self), log::kv("err", describe(err))});
+          settle(self, pod_event::all_stopped);
+        });
+    }
+  settle(self, pod_event::all_stopped);
+}
+
+void remove_all(self_ptr self) {
+  auto& st = self->state;
+  auto rt = st.cfg.runtime;
+  st.outstanding = 1;
+  auto done = [self](caf::error& err) {
+    if (err)
+      log::warning("pod clean-up step failed",
+                   {pod_kv(self), log::kv("err", describe(err))});
+    settle(self, pod_event::cleaned);
+  };
+  for (auto* xs : {&st.init_containers, &st.containers})
+    for (auto& slot : *xs) {
+      // A container that never stopped running is marked terminated now.
+      if (!slot.id.empty()
+          && !std::holds_alternative<k8s::container_state_terminated>(slot.obs.state)) {
+        k8s::container_state_terminated t;
+        t.exit_code = 137;
+        t.reason = "Error";
+        t.finished_at = now(self);
+        t.container_id = slot.obs.container_id;
+        slot.obs.state = t;
+      }
+      if (slot.id.empty())
+        continue;
+      ++st.outstanding;
+      auto id = slot.id;
+      st.ops->run<caf::error>(
+        [rt, id](auto cb) { rt->remove_container(id, std::move(cb)); }, done);
+    }
+  if (st.sandbox) {
+    ++st.outstanding;
+    auto id = st.sandbox->id;
+    st.ops->run<caf::error>(
+      [rt, id](auto cb) {
+        rt->stop_sandbox(id, [rt, id, cb = std::move(cb)](caf::error err) mutable {
+          if (err) {
+            cb(std::move(err));
+            return;
+          }
+          rt->remove_sandbox(id, std::move(cb));
+        });
+      },
+      done);
+  }
+  settle(self, pod_event::cleaned);
+}
+
+void finish(self_ptr self) {
+  auto& st = self->state;
+  publish(self, true);
+  log::info(1, "pod finished and cleaned up", {pod_kv(self), log::kv("podUID", st.uid)});
+  if (st.cfg.manager)
+    caf::anon_send(st.cfg.manager, pod_done_atom::value, st.uid);
+  self->quit();
+}
+
+void perform(self_ptr self, pod_action a) {
+  auto& st = self->state;
+  switch (a) {
+    case pod_action::none:
+    case pod_action::restart_per_policy:
+    case pod_action::restart_init_after_backoff:
+    case pod_action::publish_rejected:
+      break;
+    case pod_action::run_sandbox:
+      run_sandbox(self);
+      break;
+    case pod_action::arm_sandbox_backoff:
+      after(self, st.cfg.sandbox_retry,
+            [self] { fire(self, pod_event::backoff_expired); });
+      break;
+    case pod_action::start_next_init:
+      start_container(self, true, st.init_index);
+      break;
+    case pod_action::start_containers:
+      for (size_t i = 0; i < st.containers.size(); ++i)
+        start_container(self, false, i);
+      break;
+    case pod_action::publish_completed:
+      publish(self, true);
+      break;
+    case pod_action::recreate_sandbox:
+      // Needs the PLEG's sandbox events and re-adoption (next step).
+      log::warning("pod sandbox lost; recreating is not implemented yet",
+                   {pod_kv(self), log::kv("podUID", st.uid)});
+      break;
+    case pod_action::stop_containers:
+    case pod_action::kill_containers:
+      publish(self);
+      stop_all(self);
+      break;
+    case pod_action::remove_all:
+      remove_all(self);
+      break;
+    case pod_action::publish_final_and_delete:
+      finish(self);
+      break;
+  }
+}
+
+void fire(self_ptr self, pod_event ev) {
+  auto& st = self->state;
+  pod_facts facts;
+  facts.init_containers = static_cast<uint32_t>(st.init_containers.size());
+  facts.init_index = st.init_index;
+  facts.restart_never = st.pod->spec.restart_policy == "Never";
+  auto t = step(st.machine, ev, facts);
+  if (!t) {
+    // A broken invariant: fail loudly; the supervisor restarts the worker.
+    log::error("pod state machine violated", {pod_kv(self), log::kv("podUID", st.uid),
+                                              log::kv("err", describe(t.error()))});
+    self->quit(t.error());
+    return;
+  }
+  log::info(3, "pod transition",
+            {pod_kv(self), log::kv("podUID", st.uid),
+             log::kv("from", to_string(st.machine)), log::kv("event", to_string(ev)),
+             log::kv("to", to_string(t->next)), log::kv("action", to_string(t->action))});
+  st.machine = t->next;
+  if (ev == pod_event::init_succeeded)
+    ++st.init_index;
+  perform(self, t->action);
+}
+
+void on_died(self_ptr self, const container_event& ev) {
+  auto& st = self->state;
+  bool init = false;
+  size_t index = 0;
+  container_slot* slot = nullptr;
+  for (size_t i = 0; i < st.init_containers.size() && !slot; ++i)
+    if (st.init_containers[i].id == ev.id)
+      slot = &st.init_containers[i], init = true, index = i;
+  for (size_t i = 0; i < st.containers.size() && !slot; ++i)
+    if (st.containers[i].id == ev.id)
+      slot = &st.containers[i], index = i;
+  if (slot == nullptr
+      || std::holds_alternative<k8s::container_state_terminated>(slot->obs.state))
+    return;
+  k8s::container_state_terminated t;
+  t.exit_code = ev.exit_code;
+  t.reason = ev.reason.empty() ? (ev.exit_code == 0 ? "Completed" : "Error") : ev.reason;
+  if (auto* r = std::get_if<pods::observed_running>(&slot->obs.state))
+    t.started_at = r->started_at;
+  t.finished_at = ev.finished_at_ns > 0
+                    ? k8s::timestamp{microseconds{ev.finished_at_ns / 1000}}
+                    : now(self);
+  t.container_id = slot->obs.container_id;
+  slot->obs.state = t;
+  slot->busy = false;
+  if (!is_live(st.machine)) {
+    publish(self);
+    return;
+  }
+  if (init) {
+    if (ev.exit_code == 0) {
+      publish(self);
+      fire(self, pod_event::init_succeeded);
+      return;
+    }
+    // Under restartPolicy Never the machine completes the pod (and
+    // publishes); otherwise the init container restarts after its backoff.
+    fire(self, pod_event::init_failed);
+    if (is_live(st.machine))
+      schedule_restart(self, true, index, self->clock().now());
+    return;
+  }
+  fire(self, pod_event::container_exited);
+  if (restarts(st.pod->spec.restart_policy, ev.exit_code)) {
+    schedule_restart(self, false, index, self->clock().now());
+    return;
+  }
+  publish(self);
+  // Done when every app container terminated and none will restart.
+  for (const auto& s : st.containers)
+    if (!std::holds_alternative<k8s::container_state_terminated>(s.obs.state))
+      return;
+  fire(self, pod_event::all_done);
+}
+
+void delete_requested(self_ptr self) {
+  auto& st = self->state;
+  if (st.machine == pod_state::terminating || st.machine == pod_state::cleaning_up
+      || st.machine == pod_state::terminated)
+    return;
+  log::info(1, "pod terminating", {pod_kv(self), log::kv("podUID", st.uid),
+                                   log::kv("grace_s", grace_seconds(*st.pod))});
+  fire(self, pod_event::delete_requested);
+}
+
+void init_slots(self_ptr self) {
+  auto& st = self->state;
+  for (const auto& c : st.pod->spec.init_containers) {
+    container_slot s;
+    s.init = true;
+    s.obs.name = c.name;
+    s.obs.image = c.image;
+    s.obs.state = k8s::container_state_waiting{"PodInitializing", ""};
+    st.init_containers.push_back(std::move(s));
+  }
+  for (const auto& c : st.pod->spec.containers) {
+    container_slot s;
+    s.obs.name = c.name;
+    s.obs.image = c.image;
+    s.obs.state = k8s::container_state_waiting{"ContainerCreating", ""};
+    st.containers.push_back(std::move(s));
+  }
+}
+
+} // namespace
+
+caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
+                         pod_worker_config cfg, k8s::pod_ptr pod) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.ops = std::make_unique<async_ops>(self);
+  st.backoff = std::make_unique<pods::crash_backoff>(
+    [self] { return self->clock().now(); });
+  st.pod = std::move(pod);
+  st.uid = st.pod->metadata.uid;
+  init_slots(self);
+  // Tell the manager who runs this pod, and start from the newest version.
+  if (st.cfg.manager)
+    self->request(st.cfg.manager, caf::infinite, pod_hello_atom::value, st.uid)
+      .then([self](pod_update_atom, k8s::pod_ptr newest) {
+        if (newest)
+          self->state.pod = std::move(newest);
+        if (self->state.pod->metadata.deletion_timestamp)
+          delete_requested(self);
+      });
+  fire(self, pod_event::admitted);
+  return st.ops->handlers().or_else(caf::behavior{
+    [self](tick_atom, uint64_t gen) {
+      auto& timers = self->state.timers;
+      auto i = timers.find(gen);
+      if (i == timers.end())
+        return;
+      auto fn = std::move(i->second);
+      timers.erase(i);
+      fn();
+    },
+    [self](pod_update_atom, k8s::pod_ptr newest) {
+      if (!newest)
+        return;
+      self->state.pod = std::move(newest);
+      if (self->state.pod->metadata.deletion_timestamp)
+        delete_requested(self);
+    },
+    [self](pod_removed_atom, const std::string&) { delete_requested(self); },
+    [self](const container_event& ev) {
+      if (ev.type == container_event_type::died)
+        on_died(self, ev);
+    },
+  });
+}
+
+} // namespace cafelet::actors

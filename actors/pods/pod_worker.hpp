@@ -1,0 +1,105 @@
+#pragma once
+/// @file
+/// The pod worker: owns one pod's lifecycle on the container runtime,
+/// driven by the pod state machine (actors/pods/pod_machine.hpp): sandbox,
+/// image, init containers in order, app containers, restarts under the
+/// restart policy with CrashLoopBackOff, graceful termination, clean-up,
+/// final status.
+///
+/// Receives: `(pod_update_atom, pod_ptr)` (newest pod; a deletionTimestamp
+///   starts termination) and `(pod_removed_atom, uid)` from the pod
+///   manager; `container_event` (routed by the manager from the PLEG);
+///   its own timers (`tick_atom, gen`) and runtime completions.
+/// Sends: `(pod_hello_atom, uid)` to the manager when it starts (every
+///   incarnation) and `(pod_done_atom, uid)` when cleaned up;
+///   `pod_status_update` to the status manager on every real change (the
+///   last one `final`); `record_event` (Created, Started, Killing, BackOff,
+///   Failed, FailedCreatePodSandBox) to the event recorder; runtime calls
+///   through `pods::pod_runtime`.
+/// Supervised by: the pods supervisor (transient: a worker that finished
+///   is not restarted; one that crashed is, and says hello again).
+///
+/// Not yet: re-adoption of running containers after a cafelet restart
+/// (the PLEG cache will provide them), probes, volumes, activeDeadlineSeconds.
+
+#include "actors/clock.hpp"
+#include "actors/pods/async_ops.hpp"
+#include "actors/pods/crash_backoff.hpp"
+#include "actors/pods/pod_machine.hpp"
+#include "actors/pods/pod_phase.hpp"
+#include "actors/pods/pod_runtime.hpp"
+#include "messages/pods.hpp"
+
+#include <caf/stateful_actor.hpp>
+
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <optional>
+#include <string>
+
+namespace cafelet::actors {
+
+/// Settings shared by all pod workers.
+struct pod_worker_config {
+  /// The container runtime.
+  std::shared_ptr<pods::pod_runtime> runtime;
+  /// The pod manager (hello/done).
+  caf::actor manager;
+  /// Receives `pod_status_update` (may be null).
+  caf::actor status_manager;
+  /// Receives `record_event` (may be null).
+  caf::actor events;
+  /// The node's IPs (hostIPs; pod IPs of host-network pods).
+  std::vector<std::string> host_ips;
+  /// Delay before retrying a failed sandbox (upstream: pod sync backoff).
+  std::chrono::milliseconds sandbox_retry{10000};
+  /// Wall clock for status times.
+  wall_clock clock;
+  /// Prefix of container IDs in statuses ("containerd" -> containerd://id).
+  std::string runtime_name = "containerd";
+};
+
+/// What the worker keeps per container.
+struct container_slot {
+  /// Observed state, as the status computation wants it.
+  pods::observed_container obs;
+  /// Runtime ID of its current container (empty: none).
+  std::string id;
+  /// True for init containers.
+  bool init = false;
+  /// An operation (pull/create/start/stop) is in flight.
+  bool busy = false;
+  /// Current image pull backoff (zero after a successful pull).
+  std::chrono::milliseconds pull_delay{0};
+};
+
+/// State of a pod worker.
+struct pod_worker_state {
+  pod_worker_config cfg;
+  std::unique_ptr<async_ops> ops;
+  std::unique_ptr<pods::crash_backoff> backoff;
+  k8s::pod_ptr pod;
+  std::string uid;
+  pod_state machine = pod_state::admitting;
+  std::optional<pods::sandbox_info> sandbox;
+  uint32_t sandbox_attempt = 0;
+  std::vector<container_slot> init_containers;
+  std::vector<container_slot> containers;
+  /// Index of the init container running (initializing).
+  uint32_t init_index = 0;
+  /// Containers still stopping (terminating) / removals pending.
+  uint32_t outstanding = 0;
+  /// The last status sent.
+  k8s::pod_status last_status;
+  /// Pending timers by generation (a cancelled timer has no entry).
+  std::unordered_map<uint64_t, std::function<void()>> timers;
+  uint64_t timer_gen = 0;
+  static const char* name;
+};
+
+/// The pod worker; `pod` is the pod it was started for.
+caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
+                         pod_worker_config cfg, k8s::pod_ptr pod);
+
+} // namespace cafelet::actors

@@ -1,0 +1,329 @@
+// The pod worker under virtual time against a scripted runtime: start-up
+// pipeline, restarts with CrashLoopBackOff, completion per restart policy,
+// graceful termination and clean-up, failures reported with upstream reasons.
+#include "actors/pods/pod_worker.hpp"
+#include "messages/api.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "tests/actors/pods/pod_builders.hpp"
+#include "tests/actors/test_fixture.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <vector>
+
+using namespace cafelet;
+using namespace cafelet::actors;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Answers every runtime call at once, as scripted; records the calls.
+class scripted_runtime : public pods::pod_runtime {
+public:
+  std::vector<std::string> calls;
+  int fail_sandbox = 0;      // next N sandboxes fail
+  int fail_pulls = 0;        // next N pulls fail
+  bool never_pull = false;   // pulls fail with not_found (ErrImageNeverPull)
+  bool invalid_spec = false; // creates fail with invalid
+  int next_id = 1;
+
+  void run_sandbox(const k8s::pod&, uint32_t attempt,
+                   pods::runtime_cb<pods::sandbox_info> cb) override {
+    calls.push_back("run_sandbox " + std::to_string(attempt));
+    if (fail_sandbox > 0) {
+      --fail_sandbox;
+      cb(make_error(errc::runtime_error, "failed to setup network"));
+      return;
+    }
+    cb(pods::sandbox_info{"sb1", {"10.88.0.7"}});
+  }
+
+  void ensure_image(const k8s::pod&, const k8s::container& c,
+                    pods::runtime_cb<std::string> cb) override {
+    calls.push_back("ensure_image " + c.name);
+    if (never_pull) {
+      cb(make_error(errc::not_found, "image not present with pull policy Never"));
+      return;
+    }
+    if (fail_pulls > 0) {
+      --fail_pulls;
+      cb(make_error(errc::runtime_error, "pull access denied"));
+      return;
+    }
+    cb(std::string{"sha256:abc"});
+  }
+
+  void create_container(const k8s::pod&, const k8s::container& c,
+                        const pods::sandbox_info&, uint32_t restarts,
+                        pods::runtime_cb<pods::created_container> cb) override {
+    calls.push_back("create " + c.name + " " + std::to_string(restarts));
+    if (invalid_spec) {
+      cb(make_error(errc::invalid, "runAsNonRoot and runAsUser 0"));
+      return;
+    }
+    cb(pods::created_container{"c" + std::to_string(next_id++), "sha256:abc"});
+  }
+
+  void start_container(const std::string& id, pods::runtime_done cb) override {
+    calls.push_back("start " + id);
+    cb({});
+  }
+
+  void stop_container(const std::string& id, int64_t grace,
+                      pods::runtime_done cb) override {
+    calls.push_back("stop " + id + " " + std::to_string(grace));
+    cb({});
+  }
+
+  void remove_container(const std::string& id, pods::runtime_done cb) override {
+    calls.push_back("remove " + id);
+    cb({});
+  }
+
+  void stop_sandbox(const std::string& id, pods::runtime_done cb) override {
+    calls.push_back("stop_sandbox " + id);
+    cb({});
+  }
+
+  void remove_sandbox(const std::string& id, pods::runtime_done cb) override {
+    calls.push_back("remove_sandbox " + id);
+    cb({});
+  }
+
+  bool called(const std::string& x) const {
+    return std::find(calls.begin(), calls.end(), x) != calls.end();
+  }
+};
+
+/// Stands in for the pod manager, status manager and event recorder.
+struct world_state {
+  k8s::pod_ptr pod;
+  std::vector<pod_status_update> statuses;
+  std::vector<record_event> events;
+  std::vector<std::string> done;
+  static const char* name;
+
+  const k8s::pod_status& last() const {
+    REQUIRE(!statuses.empty());
+    return *statuses.back().status;
+  }
+
+  bool has_event(const std::string& reason) const {
+    for (auto& e : events)
+      if (e.reason == reason)
+        return true;
+    return false;
+  }
+};
+const char* world_state::name = "world";
+
+caf::behavior world(caf::stateful_actor<world_state>* self) {
+  return {
+    [self](pod_hello_atom, const std::string&) {
+      return caf::make_message(pod_update_atom::value, self->state.pod);
+    },
+    [self](const pod_status_update& x) { self->state.statuses.push_back(x); },
+    [self](const record_event& x) { self->state.events.push_back(x); },
+    [self](pod_done_atom, const std::string& uid) { self->state.done.push_back(uid); },
+  };
+}
+
+struct fixture : cafelet::testing::deterministic_fixture {
+  std::shared_ptr<scripted_runtime> rt = std::make_shared<scripted_runtime>();
+  caf::actor w = sys->spawn(world);
+  caf::actor worker;
+
+  world_state& seen() {
+    return state_of<world_state>(w);
+  }
+
+  void start(k8s::pod_ptr pod) {
+    seen().pod = pod;
+    pod_worker_config cfg;
+    cfg.runtime = rt;
+    cfg.manager = w;
+    cfg.status_manager = w;
+    cfg.events = w;
+    cfg.host_ips = {"192.0.2.2"};
+    cfg.clock = actor_wall_clock(*sys, k8s::timestamp{} + 1'700'000'000'000'000us);
+    worker = sys->spawn(pod_worker, cfg, pod);
+    run();
+  }
+
+  void died(const std::string& id, int32_t code, std::string reason = {}) {
+    caf::anon_send(worker, container_event{seen().pod->metadata.uid,
+                                           container_event_type::died, id, "",
+                                           code, std::move(reason), 0});
+    run();
+  }
+
+  const k8s::container_status& app(size_t i = 0) {
+    REQUIRE(seen().last().container_statuses.size() > i);
+    return seen().last().container_statuses[i];
+  }
+
+  ~fixture() {
+    caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+    run();
+  }
+};
+
+k8s::pod_ptr pod_with(std::string policy, std::vector<std::string> inits = {}) {
+  auto p = test::make_pod("web", "uid-1");
+  p.spec.restart_policy = std::move(policy);
+  p.spec.termination_grace_period_seconds = 30;
+  for (auto& n : inits)
+    p.spec.init_containers.push_back(test::make_container(n));
+  p.spec.containers.push_back(test::make_container("app"));
+  return std::make_shared<const k8s::pod>(std::move(p));
+}
+
+k8s::pod_ptr deleting(const k8s::pod_ptr& p, int64_t grace) {
+  auto copy = *p;
+  copy.metadata.deletion_timestamp = k8s::timestamp{} + 1'700'000'100'000'000us;
+  copy.metadata.deletion_grace_period_seconds = grace;
+  return std::make_shared<const k8s::pod>(std::move(copy));
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(fixture, "a pod starts: sandbox, image, create, start; status Running") {
+  start(pod_with("Always"));
+  CHECK(rt->calls == std::vector<std::string>{"run_sandbox 0", "ensure_image app",
+                                              "create app 0", "start c1"});
+  auto& s = seen().last();
+  CHECK(s.phase == "Running");
+  CHECK(s.pod_ip == "10.88.0.7");
+  CHECK(s.host_ip == "192.0.2.2");
+  CHECK(app().container_id == "containerd://c1");
+  CHECK(app().state.running.has_value());
+  CHECK(app().ready);
+  CHECK(seen().has_event("Created"));
+  CHECK(seen().has_event("Started"));
+}
+
+TEST_CASE_FIXTURE(fixture, "restartPolicy Always restarts with a growing CrashLoopBackOff") {
+  start(pod_with("Always"));
+  // As upstream: the first crash restarts at once, and starts the backoff.
+  died("c1", 3);
+  CHECK(rt->called("create app 1"));
+  CHECK(app().restart_count == 1);
+  CHECK(app().last_state.terminated.has_value());
+  CHECK(app().last_state.terminated->exit_code == 3);
+  // The second crash within the backoff waits 10 s in CrashLoopBackOff.
+  died("c2", 3);
+  REQUIRE(app().state.waiting.has_value());
+  CHECK(app().state.waiting->reason == "CrashLoopBackOff");
+  CHECK(app().state.waiting->message.find("back-off 10s") == 0);
+  CHECK(seen().has_event("BackOff"));
+  advance(9s);
+  CHECK(!rt->called("create app 2"));
+  advance(1s);
+  CHECK(rt->called("create app 2"));
+  CHECK(app().restart_count == 2);
+  CHECK(app().state.running.has_value());
+  // The next one waits 20 s.
+  died("c3", 3);
+  CHECK(app().state.waiting->message.find("back-off 20s") == 0);
+  advance(19s);
+  CHECK(!rt->called("create app 3"));
+  advance(1s);
+  CHECK(rt->called("create app 3"));
+}
+
+TEST_CASE_FIXTURE(fixture, "restartPolicy Never: exit 0 is Succeeded, and never restarted") {
+  start(pod_with("Never"));
+  died("c1", 0, "Completed");
+  CHECK(seen().last().phase == "Succeeded");
+  CHECK(seen().statuses.back().final);
+  CHECK(app().state.terminated->reason == "Completed");
+  advance(60s);
+  CHECK(!rt->called("create app 1"));
+}
+
+TEST_CASE_FIXTURE(fixture, "restartPolicy OnFailure: exit 3 restarts, exit 0 completes") {
+  start(pod_with("OnFailure"));
+  died("c1", 3, "Error");
+  CHECK(rt->called("create app 1"));
+  died("c2", 0, "Completed");
+  CHECK(seen().last().phase == "Succeeded");
+}
+
+TEST_CASE_FIXTURE(fixture, "graceful deletion stops with the grace period, cleans up, reports done") {
+  auto pod = pod_with("Always");
+  start(pod);
+  caf::anon_send(worker, pod_update_atom::value, deleting(pod, 5));
+  run();
+  CHECK(seen().has_event("Killing"));
+  CHECK(rt->called("stop c1 5"));
+  CHECK(rt->called("remove c1"));
+  CHECK(rt->called("stop_sandbox sb1"));
+  CHECK(rt->called("remove_sandbox sb1"));
+  REQUIRE(seen().done.size() == 1);
+  CHECK(seen().statuses.back().final);
+}
+
+TEST_CASE_FIXTURE(fixture, "a pod removed while its image is being retried terminates at once") {
+  rt->fail_pulls = 100;
+  start(pod_with("Always"));
+  REQUIRE(app().state.waiting.has_value());
+  CHECK(app().state.waiting->reason == "ErrImagePull");
+  CHECK(seen().has_event("Failed"));
+  advance(1s);
+  CHECK(app().state.waiting->reason == "ImagePullBackOff");
+  CHECK(seen().has_event("BackOff"));
+  // Pulled again after 10 s, then after 20 s.
+  advance(8s);
+  CHECK(std::count(rt->calls.begin(), rt->calls.end(), "ensure_image app") == 1);
+  advance(1s);
+  CHECK(std::count(rt->calls.begin(), rt->calls.end(), "ensure_image app") == 2);
+  advance(19s);
+  CHECK(std::count(rt->calls.begin(), rt->calls.end(), "ensure_image app") == 2);
+  advance(1s);
+  CHECK(std::count(rt->calls.begin(), rt->calls.end(), "ensure_image app") == 3);
+  caf::anon_send(worker, pod_removed_atom::value, std::string{"uid-1"});
+  run();
+  CHECK(rt->called("remove_sandbox sb1"));
+  REQUIRE(seen().done.size() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "sandbox failures are reported and retried") {
+  rt->fail_sandbox = 1;
+  start(pod_with("Always"));
+  CHECK(seen().has_event("FailedCreatePodSandBox"));
+  CHECK(!rt->called("run_sandbox 1"));
+  advance(10s);
+  CHECK(rt->called("run_sandbox 1"));
+  CHECK(rt->called("start c1"));
+}
+
+TEST_CASE_FIXTURE(fixture, "specs the runtime cannot honour end in clear reasons") {
+  SUBCASE("Never pull without the image") {
+    rt->never_pull = true;
+    start(pod_with("Always"));
+    CHECK(app().state.waiting->reason == "ErrImageNeverPull");
+  }
+  SUBCASE("an invalid security context") {
+    rt->invalid_spec = true;
+    start(pod_with("Always"));
+    CHECK(app().state.waiting->reason == "CreateContainerConfigError");
+    CHECK(app().state.waiting->message.find("runAsNonRoot") != std::string::npos);
+  }
+}
+
+TEST_CASE_FIXTURE(fixture, "init containers run in order before the app container") {
+  start(pod_with("Always", {"init-a", "init-b"}));
+  CHECK(rt->calls.back() == "start c1");
+  CHECK(!rt->called("create app 0"));
+  died("c1", 0, "Completed");
+  CHECK(rt->calls.back() == "start c2");
+  CHECK(!rt->called("create app 0"));
+  died("c2", 0, "Completed");
+  CHECK(rt->called("create app 0"));
+  CHECK(seen().last().phase == "Running");
+}
