@@ -1,7 +1,11 @@
 #include "actors/node_root.hpp"
 
 #include "actors/relay.hpp"
+#include "actors/pods/cri_pod_runtime.hpp"
+#include "actors/pods/pod_worker.hpp"
+#include "actors/node/machine_info.hpp"
 #include "actors/watchdog.hpp"
+#include "runtime/kuberuntime/settings.hpp"
 #include "cafelet_build_info.hpp"
 #include "messages/log.hpp"
 
@@ -17,6 +21,9 @@ using namespace std::chrono_literals;
 constexpr caf::atom_value events_name = caf::atom("events");
 constexpr caf::atom_value pod_source_name = caf::atom("podsource");
 constexpr caf::atom_value node_status_name = caf::atom("nodestatus");
+constexpr caf::atom_value pod_manager_name = caf::atom("podmgr");
+constexpr caf::atom_value status_manager_name = caf::atom("statusmgr");
+constexpr caf::atom_value pods_supervisor_name = caf::atom("podsup");
 
 /// Options for supervisors of long-lived node components: restart quickly
 /// (the lease must be back before its next renewal), give up only on a
@@ -44,6 +51,59 @@ uint64_t seed_for(const std::string& node, std::string_view what) {
   return std::hash<std::string>{}(node + "/" + std::string{what});
 }
 
+/// Adds the pod side (status manager, pod manager, PLEG) to the node
+/// supervisor; pod workers run under the pods supervisor (see
+/// make_root_spec).
+void add_pod_side(supervisor_spec& node, const config::resolved_configuration& cfg,
+                  std::shared_ptr<agent_wiring> w) {
+  pods::status_manager_config sm;
+  sm.seed = seed_for(cfg.agent.node_name, "status-manager");
+  sm.stats = w->stats.status_manager;
+  sm.finals = w->stats.finals;
+  node.factories["status-manager"] = [w, sm](caf::local_actor* parent,
+                                             const std::string&,
+                                             const caf::message&) {
+    auto h = parent->spawn(pods::status_manager, w->link->main, w->link->limiter, sm);
+    register_incarnation(parent->home_system(), status_manager_name, h);
+    return h;
+  };
+
+  // Admission sees the node as registered: allocatable from the machine.
+  auto node_view = pods::admission_node{};
+  node_view.name = cfg.agent.node_name;
+  node_view.max_pods = cfg.kubelet.max_pods;
+  node_view.labels = cfg.agent.node_labels.empty()
+                       ? k8s::string_map{}
+                       : k8s::string_map(cfg.agent.node_labels.begin(),
+                                         cfg.agent.node_labels.end());
+  node_view.labels["kubernetes.io/hostname"] = cfg.agent.node_name;
+  node_view.labels["kubernetes.io/os"] = "linux";
+  node_view.allocatable = w->allocatable;
+  node.factories["pod-manager"] = [w, node_view](caf::local_actor* parent,
+                                                 const std::string&,
+                                                 const caf::message&) {
+    pod_manager_config pm;
+    pm.pods_supervisor = w->pods_supervisor;
+    pm.status_manager = w->status_manager;
+    pm.events = w->events;
+    pm.node = node_view;
+    pm.clock = system_wall_clock();
+    pm.stats = w->stats.pod_manager;
+    auto h = parent->spawn(pod_manager, pm);
+    register_incarnation(parent->home_system(), pod_manager_name, h);
+    return h;
+  };
+
+  node.factories["pleg"] = [w](caf::local_actor* parent, const std::string&,
+                               const caf::message&) {
+    pleg_config pc;
+    pc.consumer = w->pod_manager;
+    pc.node_status = w->node_status;
+    pc.stats = w->stats.pleg;
+    return parent->spawn(pleg, make_cri_pleg_source(w->cri), pc);
+  };
+}
+
 /// Adds the API-server children to the node supervisor.
 void add_api_children(supervisor_spec& node,
                       const config::resolved_configuration& cfg,
@@ -51,6 +111,7 @@ void add_api_children(supervisor_spec& node,
   const auto& link = *w->link;
   const auto& name = cfg.agent.node_name;
 
+  if (!w->cri)
   node.factories["pod-source"] = [w](caf::local_actor* parent, const std::string&,
                                      const caf::message&) {
     auto h = parent->spawn(pod_source, w->stats.pods);
@@ -132,14 +193,19 @@ void add_api_children(supervisor_spec& node,
                                           const std::string&,
                                           const caf::message&) {
     auto cfg = pods;
-    cfg.consumer = w->pod_source;
+    cfg.consumer = w->cri ? w->pod_manager : w->pod_source;
     return parent->spawn(watch_stream<k8s::pod>, w->link->main, w->link->limiter,
                          cfg);
   };
 
-  // Order: the recorder first (others report to it), the pod source before
-  // its watch; the lease does not wait for registration (as upstream).
+  if (w->cri)
+    add_pod_side(node, cfg, w);
+
+  // Order: the recorder first (others report to it), consumers before the
+  // watch that feeds them; the lease does not wait for registration (as
+  // upstream).
   for (const char* child : {"events", "node-status", "runtime-health", "lease",
+                            "status-manager", "pod-manager", "pleg",
                             "pod-source", "pod-watch"})
     if (node.factories.count(child) > 0)
       node.children.push_back(
@@ -152,13 +218,22 @@ void make_relays(caf::actor_system& sys, agent_wiring& w) {
   w.events = spawn_relay(sys, events_name, w.stats.relay_drops);
   w.pod_source = spawn_relay(sys, pod_source_name, w.stats.relay_drops);
   w.node_status = spawn_relay(sys, node_status_name, w.stats.relay_drops);
+  if (w.cri) {
+    w.pod_manager = spawn_relay(sys, pod_manager_name, w.stats.relay_drops);
+    w.status_manager = spawn_relay(sys, status_manager_name, w.stats.relay_drops);
+    w.pods_supervisor = spawn_relay(sys, pods_supervisor_name, w.stats.relay_drops);
+  }
 }
 
 void stop_relays(caf::actor_system& sys, agent_wiring& w) {
   sys.registry().erase(events_name);
   sys.registry().erase(pod_source_name);
   sys.registry().erase(node_status_name);
-  for (auto* relay : {&w.events, &w.pod_source, &w.node_status}) {
+  sys.registry().erase(pod_manager_name);
+  sys.registry().erase(status_manager_name);
+  sys.registry().erase(pods_supervisor_name);
+  for (auto* relay : {&w.events, &w.pod_source, &w.node_status, &w.pod_manager,
+                      &w.status_manager, &w.pods_supervisor}) {
     if (*relay)
       caf::anon_send_exit(*relay, caf::exit_reason::user_shutdown);
     *relay = nullptr;
@@ -234,7 +309,10 @@ caf::error register_agent_metrics(net::metrics::registry& reg, agent_wiring& w) 
   }
   return reg.add_callback_gauge("cafelet_pods_known",
                                 "Pods bound to this node known from the API server.",
-                                [pods] { return static_cast<double>(pods->pods.load()); });
+                                [pods, pm = w.stats.pod_manager] {
+                                  return static_cast<double>(pods->pods.load()
+                                                             + pm->known.load());
+                                });
 }
 
 supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
@@ -256,7 +334,37 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
     return parent->spawn(watchdog, dir, std::chrono::milliseconds{1000});
   };
   root.factories["node-supervisor"] = nested(dir, std::move(node));
-  root.factories["pods-supervisor"] = nested(dir, std::move(pods));
+  if (wiring && wiring->link && wiring->cri) {
+    auto w = wiring;
+    pods::cri_pod_runtime_config rc;
+    rc.settings = kuberuntime::from_config(cfg.kubelet, cfg.agent);
+    rc.host_ips = cfg.agent.node_ips;
+    rc.allocatable = w->allocatable;
+    auto runtime = pods::make_cri_pod_runtime(w->cri, rc);
+    pods.factories["pod"] = [w, runtime, host_ips = cfg.agent.node_ips](
+                              caf::local_actor* parent, const std::string&,
+                              const caf::message& args) -> caf::actor {
+      if (!args.match_elements<k8s::pod_ptr>())
+        return {};
+      pod_worker_config pc;
+      pc.runtime = runtime;
+      pc.manager = w->pod_manager;
+      pc.status_manager = w->status_manager;
+      pc.events = w->events;
+      pc.host_ips = host_ips;
+      pc.clock = system_wall_clock();
+      return parent->spawn(pod_worker, pc, args.get_as<k8s::pod_ptr>(0));
+    };
+    root.factories["pods-supervisor"] = [dir, pods](caf::local_actor* parent,
+                                                    const std::string& path,
+                                                    const caf::message&) {
+      auto h = spawn_supervisor(parent, path, pods, dir);
+      register_incarnation(parent->home_system(), pods_supervisor_name, h);
+      return h;
+    };
+  } else {
+    root.factories["pods-supervisor"] = nested(dir, std::move(pods));
+  }
   root.children = {
     start_child{"watchdog", "watchdog", restart_policy::permanent, {}},
     start_child{"node-supervisor", "node", restart_policy::permanent, {}},

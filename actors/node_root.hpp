@@ -22,7 +22,10 @@
 #include "actors/events/event_recorder.hpp"
 #include "actors/lease/lease.hpp"
 #include "actors/node/node_status.hpp"
+#include "actors/pods/pod_manager.hpp"
 #include "actors/pods/pod_source.hpp"
+#include "actors/pods/status_manager.hpp"
+#include "actors/runtime/pleg.hpp"
 #include "actors/runtime/runtime_health.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/watch/watch_stream.hpp"
@@ -44,6 +47,13 @@ struct agent_stats {
   std::shared_ptr<node_status_stats> node = std::make_shared<node_status_stats>();
   std::shared_ptr<event_stats> events = std::make_shared<event_stats>();
   std::shared_ptr<watch_stats> pod_watch = std::make_shared<watch_stats>();
+  std::shared_ptr<pod_manager_stats> pod_manager
+    = std::make_shared<pod_manager_stats>();
+  std::shared_ptr<pods::status_manager_stats> status_manager
+    = std::make_shared<pods::status_manager_stats>();
+  std::shared_ptr<pods::final_status_journal> finals
+    = std::make_shared<pods::final_status_journal>();
+  std::shared_ptr<pleg_stats> pleg = std::make_shared<pleg_stats>();
   /// Messages to a restarting actor that a relay had to drop.
   std::shared_ptr<std::atomic<uint64_t>> relay_drops
     = std::make_shared<std::atomic<uint64_t>>(0);
@@ -61,8 +71,14 @@ struct agent_wiring {
   caf::actor pod_source;
   /// Relay to the node status actor.
   caf::actor node_status;
+  /// Relays of the pod side (null without a container runtime).
+  caf::actor pod_manager;
+  caf::actor status_manager;
+  caf::actor pods_supervisor;
   /// The container runtime (null: none configured).
   std::shared_ptr<cri::client> cri;
+  /// Node allocatable as registered (for admission and the downward API).
+  k8s::resource_list allocatable;
 };
 
 /// Creates the relays of `w` in `sys`.

@@ -3,6 +3,7 @@
 #include <caf/actor_registry.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/message_view.hpp>
+#include <caf/delegated.hpp>
 #include <caf/result.hpp>
 
 namespace cafelet::actors {
@@ -26,10 +27,12 @@ caf::actor spawn_relay(caf::actor_system& sys, caf::atom_value name,
             ++*dropped;
           return caf::message{};
         }
-        // Forward with the original sender so replies go back to it.
-        target->enqueue(self->current_sender(), caf::make_message_id(),
+        // Forward with the original sender and message ID, so that the
+        // target answers a request directly to whoever asked; the relay
+        // itself does not answer (delegated).
+        target->enqueue(self->current_sender(), self->take_current_message_id(),
                         x.move_content_to_message(), self->context());
-        return caf::message{};
+        return caf::delegated<caf::message>{};
       });
     // A behavior keeps the relay alive; everything else goes through the
     // default handler above.

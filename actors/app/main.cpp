@@ -6,6 +6,8 @@
 
 #include "actors/api/link.hpp"
 #include "actors/endpoints.hpp"
+#include "actors/node/machine_info.hpp"
+#include "actors/node/node_builder.hpp"
 #include "actors/node_root.hpp"
 #include "runtime/cri/client.hpp"
 #include "cafelet_build_info.hpp"
@@ -130,6 +132,13 @@ int main(int argc, char** argv) {
     if (!runtime)
       return fatal(context_of(runtime.error()));
     wiring->cri = std::move(*runtime);
+    // Admission and the downward API need the node's allocatable as the
+    // node status actor registers it.
+    actors::host_paths paths;
+    paths.root_dir = cfg->agent.root_dir;
+    auto machine = actors::read_machine_info(paths);
+    wiring->allocatable
+      = actors::node_allocatable(actors::settings_from(cfg->kubelet), machine);
     log::info(0, "container runtime endpoint",
               {log::kv("endpoint", cfg->kubelet.container_runtime_endpoint)});
   } else {

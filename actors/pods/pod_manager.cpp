@@ -35,6 +35,7 @@ void count_running(pod_manager_state& st) {
     if (!mp.rejected)
       ++n;
   st.cfg.stats->running = n;
+  st.cfg.stats->known = st.pods.size();
 }
 
 void reject(self_ptr self, const k8s::pod_ptr& pod,
@@ -87,6 +88,7 @@ void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
   if (!verdict.admitted) {
     mp.rejected = true;
     reject(self, pod, verdict);
+    count_running(st);
     return;
   }
   ++st.cfg.stats->admitted;

@@ -44,6 +44,8 @@ struct pod_manager_stats {
   std::atomic<uint64_t> admitted{0};
   std::atomic<uint64_t> rejected{0};
   std::atomic<uint64_t> running{0};
+  /// Pods known (admitted or rejected, not yet forgotten).
+  std::atomic<uint64_t> known{0};
   std::atomic<uint64_t> routed_events{0};
   std::atomic<uint64_t> orphan_events{0};
 };
