@@ -35,7 +35,13 @@ void count_running(pod_manager_state& st) {
     if (!mp.rejected)
       ++n;
   st.cfg.stats->running = n;
-  st.cfg.stats->known = st.pods.size();
+  // Pods bound here as the API server sees them (removed ones may still be
+  // terminating).
+  uint64_t known = 0;
+  for (const auto& [uid, mp] : st.pods)
+    if (!mp.removed)
+      ++known;
+  st.cfg.stats->known = known;
 }
 
 void reject(self_ptr self, const k8s::pod_ptr& pod,
@@ -121,11 +127,13 @@ void on_removed(self_ptr self, const k8s::pod_ptr& pod) {
     } else {
       mp.removed = true;
       mp.pod = pod;
+      count_running(st);
     }
     return;
   }
   mp.removed = true;
   mp.pod = pod;
+  count_running(st);
   caf::anon_send(mp.worker, pod_removed_atom::value, pod->metadata.uid);
 }
 
@@ -141,6 +149,13 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
     [self](const k8s::pod_watch_event& ev) {
       if (!ev.object)
         return;
+      if (ev.type != k8s::watch_event_type::bookmark) {
+        const auto& m = ev.object->metadata;
+        log::info(2, "pod update from the API server",
+                  {log::kv("event", k8s::to_string(ev.type)),
+                   log::pod_field(m.namespace_, m.name), log::kv("uid", m.uid),
+                   log::kv("resourceVersion", m.resource_version)});
+      }
       switch (ev.type) {
         case k8s::watch_event_type::added:
         case k8s::watch_event_type::modified:
@@ -153,9 +168,12 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
           break;
       }
     },
-    [](const watch_synced&) {
+    [](const watch_synced& x) {
       // The watch emits DELETED for pods that vanished during an outage,
       // so the known set is already in sync here.
+      log::info(2, "pods in sync with the API server",
+                {log::kv("resourceVersion", x.resource_version),
+                 log::kv("pods", x.items), log::kv("generation", x.generation)});
     },
     [self](const container_event& ev) {
       auto& st = self->state;

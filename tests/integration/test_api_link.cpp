@@ -438,8 +438,10 @@ TEST_CASE("the pod watch delivers this node's pods and resumes after cut "
            " s after the watch was let through");
     CHECK(relists() == 1);
     CHECK(known() == 4);
+    // (modified may be non-zero: the pods run, and their status patches
+    // changed them during the outage.)
     auto diff = node.lines_with({"msg=relisted", "watch=pods", "items=4",
-                                 "added=1", "modified=0", "deleted=1"});
+                                 "added=1", "deleted=1"});
     CHECK_MESSAGE(diff.size() == 1, "no relist diff line in the log");
     if (!diff.empty())
       report("relist diff: ", diff.front());
