@@ -7,8 +7,10 @@
 #include "runtime/cri/client.hpp"
 #include "runtime/kuberuntime/cgroups.hpp"
 #include "runtime/kuberuntime/container.hpp"
+#include "runtime/kuberuntime/labels.hpp"
 #include "runtime/kuberuntime/sandbox.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <unordered_map>
@@ -221,8 +223,122 @@ public:
       });
   }
 
+  void find_pod(const k8s::pod& pod, runtime_cb<existing_pod> cb) override {
+    cri::pb::ListPodSandboxRequest req;
+    auto* f = req.mutable_filter();
+    (*f->mutable_label_selector())["io.kubernetes.pod.uid"] = pod.metadata.uid;
+    f->mutable_state()->set_state(cri::pb::SANDBOX_READY);
+    auto self = this;
+    auto pod_copy = std::make_shared<const k8s::pod>(pod);
+    client_->list_pod_sandbox(
+      std::move(req), [self, pod_copy, cb = std::move(cb)](
+                        caf::expected<cri::pb::ListPodSandboxResponse> r) mutable {
+        if (!r) {
+          cb(r.error());
+          return;
+        }
+        const cri::pb::PodSandbox* newest = nullptr;
+        for (const auto& sb : r->items())
+          if (newest == nullptr || sb.created_at() > newest->created_at())
+            newest = &sb;
+        if (newest == nullptr) {
+          cb(existing_pod{});
+          return;
+        }
+        self->adopt_sandbox(*pod_copy, *newest, std::move(cb));
+      });
+  }
+
 private:
   using pb_sandbox_config = cri::pb::PodSandboxConfig;
+
+  /// Re-creates the bookkeeping of an adopted sandbox, then collects its
+  /// containers (newest per name; exit codes of exited ones).
+  void adopt_sandbox(const k8s::pod& pod, const cri::pb::PodSandbox& sb,
+                     runtime_cb<existing_pod> cb) {
+    auto qos = qos_for(pod);
+    auto attempt = sb.metadata().attempt();
+    if (auto made = kr::make_sandbox_config(pod, qos, attempt, cfg_.settings)) {
+      std::lock_guard<std::mutex> guard{mtx_};
+      sandboxes_[sb.id()] = sandbox_entry{made->config,
+                                          kr::pod_cgroup_parent(cfg_.settings, qos,
+                                                                pod.metadata.uid)};
+    }
+    auto found = std::make_shared<existing_pod>();
+    found->sandbox = sandbox_info{sb.id(), {}};
+    found->sandbox_attempt = attempt;
+    auto self = this;
+    cri::pb::PodSandboxStatusRequest sreq;
+    sreq.set_pod_sandbox_id(sb.id());
+    client_->pod_sandbox_status(
+      std::move(sreq), [self, found, cb = std::move(cb)](
+                         caf::expected<cri::pb::PodSandboxStatusResponse> s) mutable {
+        if (s && s->has_status() && s->status().has_network()) {
+          const auto& net = s->status().network();
+          if (!net.ip().empty())
+            found->sandbox->ips.push_back(net.ip());
+          for (const auto& ip : net.additional_ips())
+            found->sandbox->ips.push_back(ip.ip());
+        }
+        cri::pb::ListContainersRequest creq;
+        creq.mutable_filter()->set_pod_sandbox_id(found->sandbox->id);
+        self->client_->list_containers(
+          std::move(creq), [self, found, cb = std::move(cb)](
+                             caf::expected<cri::pb::ListContainersResponse> r) mutable {
+            if (!r) {
+              cb(r.error());
+              return;
+            }
+            for (const auto& c : r->containers()) {
+              auto info = kr::read_container_info(c);
+              existing_container x;
+              x.name = info ? info->container_name : c.metadata().name();
+              x.id = c.id();
+              x.running = c.state() == cri::pb::CONTAINER_RUNNING;
+              x.restart_count = info ? info->restart_count
+                                     : static_cast<int32_t>(c.metadata().attempt());
+              x.image_ref = c.image_ref();
+              if (c.state() != cri::pb::CONTAINER_RUNNING
+                  && c.state() != cri::pb::CONTAINER_EXITED)
+                continue;
+              auto same = std::find_if(found->containers.begin(),
+                                       found->containers.end(),
+                                       [&](const existing_container& y) {
+                                         return y.name == x.name;
+                                       });
+              if (same == found->containers.end())
+                found->containers.push_back(std::move(x));
+              else if (x.restart_count > same->restart_count)
+                *same = std::move(x);
+            }
+            self->fill_exit_codes(found, 0, std::move(cb));
+          });
+      });
+  }
+
+  /// Asks ContainerStatus for the exit code of each exited container, one
+  /// after another (few), then completes.
+  void fill_exit_codes(std::shared_ptr<existing_pod> found, size_t i,
+                       runtime_cb<existing_pod> cb) {
+    while (i < found->containers.size() && found->containers[i].running)
+      ++i;
+    if (i >= found->containers.size()) {
+      cb(std::move(*found));
+      return;
+    }
+    cri::pb::ContainerStatusRequest req;
+    req.set_container_id(found->containers[i].id);
+    auto self = this;
+    client_->container_status(
+      std::move(req), [self, found, i, cb = std::move(cb)](
+                        caf::expected<cri::pb::ContainerStatusResponse> r) mutable {
+        if (r && r->has_status()) {
+          found->containers[i].exit_code = r->status().exit_code();
+          found->containers[i].reason = r->status().reason();
+        }
+        self->fill_exit_codes(found, i + 1, std::move(cb));
+      });
+  }
 
   struct sandbox_entry {
     pb_sandbox_config config;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,33 @@ struct created_container {
   std::string id;
   /// Image reference resolved by the runtime (imageID).
   std::string image_ref;
+};
+
+/// A container of the pod found in the runtime (re-adoption).
+struct existing_container {
+  /// Container name (io.kubernetes.container.name).
+  std::string name;
+  /// Runtime ID.
+  std::string id;
+  /// True if running; false if exited.
+  bool running = false;
+  /// Exit code and reason of an exited container.
+  int32_t exit_code = 0;
+  std::string reason;
+  /// Restart count recorded when it was created.
+  int32_t restart_count = 0;
+  /// Image reference.
+  std::string image_ref;
+};
+
+/// What the runtime already runs for a pod (after a cafelet restart).
+struct existing_pod {
+  /// Its ready sandbox, if any.
+  std::optional<sandbox_info> sandbox;
+  /// Attempt number of that sandbox.
+  uint32_t sandbox_attempt = 0;
+  /// The newest container per name in that sandbox.
+  std::vector<existing_container> containers;
 };
 
 /// Completion of an operation returning `T`.
@@ -77,6 +105,11 @@ public:
 
   /// Removes the sandbox.
   virtual void remove_sandbox(const std::string& id, runtime_done cb) = 0;
+
+  /// Finds what already runs for `pod` (its ready sandbox and containers),
+  /// so that a restarted cafelet adopts instead of starting again. The
+  /// default finds nothing.
+  virtual void find_pod(const k8s::pod& pod, runtime_cb<existing_pod> cb);
 };
 
 } // namespace cafelet::actors::pods

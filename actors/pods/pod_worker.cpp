@@ -205,6 +205,11 @@ void start_container(self_ptr self, bool init, size_t index) {
   const auto* spec = spec_of(self, slot);
   if (spec == nullptr || slot.busy || !is_live(st.machine))
     return;
+  // Adopted after a restart: running, or exited and left to the policy.
+  if (!slot.id.empty()
+      && (std::holds_alternative<pods::observed_running>(slot.obs.state)
+          || std::holds_alternative<k8s::container_state_terminated>(slot.obs.state)))
+    return;
   slot.busy = true;
   // A container retried after an image pull failure keeps showing that
   // reason until the pull succeeds (as upstream).
@@ -293,6 +298,12 @@ void on_sandbox(self_ptr self, caf::expected<pods::sandbox_info>& x) {
 
 void run_sandbox(self_ptr self) {
   auto& st = self->state;
+  if (st.adopted_sandbox) {
+    caf::expected<pods::sandbox_info> x = std::move(*st.adopted_sandbox);
+    st.adopted_sandbox.reset();
+    on_sandbox(self, x);
+    return;
+  }
   auto pod = st.pod;
   auto rt = st.cfg.runtime;
   auto attempt = st.sandbox_attempt++;
@@ -545,6 +556,75 @@ void init_slots(self_ptr self) {
   }
 }
 
+/// Takes over what the runtime already runs for the pod.
+void adopt(self_ptr self, const pods::existing_pod& found) {
+  auto& st = self->state;
+  if (!found.sandbox)
+    return;
+  st.adopted_sandbox = found.sandbox;
+  st.sandbox_attempt = found.sandbox_attempt + 1;
+  size_t running = 0;
+  for (auto* xs : {&st.init_containers, &st.containers})
+    for (auto& slot : *xs)
+      for (const auto& c : found.containers) {
+        if (c.name != slot.obs.name)
+          continue;
+        slot.id = c.id;
+        slot.obs.container_id = st.cfg.runtime_name + "://" + c.id;
+        slot.obs.restart_count = c.restart_count;
+        slot.obs.image_id = c.image_ref;
+        if (c.running) {
+          pods::observed_running r;
+          r.started = true;
+          r.ready = !slot.init;
+          slot.obs.state = r;
+          ++running;
+        } else {
+          k8s::container_state_terminated t;
+          t.exit_code = c.exit_code;
+          t.reason = c.reason.empty() ? (c.exit_code == 0 ? "Completed" : "Error")
+                                      : c.reason;
+          t.container_id = slot.obs.container_id;
+          slot.obs.state = t;
+        }
+      }
+  // Init containers that finished are done; start after the last of them.
+  for (const auto& slot : st.init_containers)
+    if (auto* t = std::get_if<k8s::container_state_terminated>(&slot.obs.state);
+        t && t->exit_code == 0)
+      ++st.init_index;
+    else
+      break;
+  log::info(0, "adopted a running pod from the container runtime",
+            {pod_kv(self), log::kv("podUID", st.uid),
+             log::kv("sandbox", found.sandbox->id),
+             log::kv("running_containers", running)});
+}
+
+/// After adoption: exited app containers go through the restart policy.
+void settle_adopted(self_ptr self) {
+  auto& st = self->state;
+  if (st.machine != pod_state::running)
+    return;
+  bool all_done = !st.containers.empty();
+  for (size_t i = 0; i < st.containers.size(); ++i) {
+    auto& slot = st.containers[i];
+    auto* t = std::get_if<k8s::container_state_terminated>(&slot.obs.state);
+    if (t == nullptr || slot.id.empty()) {
+      all_done = false;
+      continue;
+    }
+    if (restarts(st.pod->spec.restart_policy, t->exit_code)) {
+      all_done = false;
+      schedule_restart(self, false, i, self->clock().now());
+    }
+  }
+  if (all_done)
+    fire(self, pod_event::all_done);
+  else
+    publish(self);
+}
+
 } // namespace
 
 caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
@@ -566,7 +646,24 @@ caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
         if (self->state.pod->metadata.deletion_timestamp)
           delete_requested(self);
       });
-  fire(self, pod_event::admitted);
+  // Re-adoption first: a restarted cafelet must not start pods again.
+  auto rt = st.cfg.runtime;
+  auto pod_now = st.pod;
+  st.ops->run<caf::expected<pods::existing_pod>>(
+    [rt, pod_now](auto cb) { rt->find_pod(*pod_now, std::move(cb)); },
+    [self](caf::expected<pods::existing_pod>& found) {
+      if (found)
+        adopt(self, *found);
+      else
+        log::warning("could not look for existing containers; starting the pod",
+                     {pod_kv(self), log::kv("err", describe(found.error()))});
+      if (self->state.machine != pod_state::admitting)
+        return; // deleted meanwhile
+      bool adopted = self->state.adopted_sandbox.has_value();
+      fire(self, pod_event::admitted);
+      if (adopted)
+        settle_adopted(self);
+    });
   return st.ops->handlers().or_else(caf::behavior{
     [self](tick_atom, uint64_t gen) {
       auto& timers = self->state.timers;

@@ -19,8 +19,11 @@
 /// Supervised by: the pods supervisor (transient: a worker that finished
 ///   is not restarted; one that crashed is, and says hello again).
 ///
-/// Not yet: re-adoption of running containers after a cafelet restart
-/// (the PLEG cache will provide them), probes, volumes, activeDeadlineSeconds.
+/// Re-adoption: before anything else the worker asks the runtime what
+/// already runs for its pod (a cafelet restart); a ready sandbox and running
+/// containers are adopted as they are (restart counts kept), exited ones
+/// are handled by the restart policy.
+/// Not yet: probes, volumes, activeDeadlineSeconds.
 
 #include "actors/clock.hpp"
 #include "actors/pods/async_ops.hpp"
@@ -84,6 +87,9 @@ struct pod_worker_state {
   pod_state machine = pod_state::admitting;
   std::optional<pods::sandbox_info> sandbox;
   uint32_t sandbox_attempt = 0;
+  /// A ready sandbox found at start-up (re-adoption), used instead of
+  /// creating one.
+  std::optional<pods::sandbox_info> adopted_sandbox;
   std::vector<container_slot> init_containers;
   std::vector<container_slot> containers;
   /// Index of the init container running (initializing).

@@ -94,6 +94,14 @@ public:
     cb({});
   }
 
+  /// What find_pod reports (re-adoption); empty: nothing runs yet.
+  pods::existing_pod existing;
+
+  void find_pod(const k8s::pod&, pods::runtime_cb<pods::existing_pod> cb) override {
+    calls.push_back("find_pod");
+    cb(existing);
+  }
+
   bool called(const std::string& x) const {
     return std::find(calls.begin(), calls.end(), x) != calls.end();
   }
@@ -194,8 +202,9 @@ k8s::pod_ptr deleting(const k8s::pod_ptr& p, int64_t grace) {
 
 TEST_CASE_FIXTURE(fixture, "a pod starts: sandbox, image, create, start; status Running") {
   start(pod_with("Always"));
-  CHECK(rt->calls == std::vector<std::string>{"run_sandbox 0", "ensure_image app",
-                                              "create app 0", "start c1"});
+  CHECK(rt->calls == std::vector<std::string>{"find_pod", "run_sandbox 0",
+                                              "ensure_image app", "create app 0",
+                                              "start c1"});
   auto& s = seen().last();
   CHECK(s.phase == "Running");
   CHECK(s.pod_ip == "10.88.0.7");
@@ -326,4 +335,47 @@ TEST_CASE_FIXTURE(fixture, "init containers run in order before the app containe
   died("c2", 0, "Completed");
   CHECK(rt->called("create app 0"));
   CHECK(seen().last().phase == "Running");
+}
+
+TEST_CASE_FIXTURE(fixture, "after a restart a running pod is adopted, not started again") {
+  pods::existing_pod found;
+  found.sandbox = pods::sandbox_info{"sb-old", {"10.88.0.9"}};
+  found.sandbox_attempt = 0;
+  found.containers.push_back({"app", "old1", true, 0, "", 2, "sha256:abc"});
+  rt->existing = found;
+  start(pod_with("Always"));
+  CHECK(rt->calls == std::vector<std::string>{"find_pod"});
+  CHECK(seen().last().phase == "Running");
+  CHECK(seen().last().pod_ip == "10.88.0.9");
+  CHECK(app().container_id == "containerd://old1");
+  CHECK(app().restart_count == 2);
+  CHECK(app().state.running.has_value());
+  // It is managed as its own: a crash restarts it with the next count.
+  died("old1", 1);
+  CHECK(rt->called("create app 3"));
+  // Deleting stops the adopted sandbox too.
+  caf::anon_send(worker, pod_removed_atom::value, std::string{"uid-1"});
+  run();
+  CHECK(rt->called("stop_sandbox sb-old"));
+  CHECK(rt->called("remove c1"));
+}
+
+TEST_CASE_FIXTURE(fixture, "an adopted exited container follows the restart policy") {
+  pods::existing_pod found;
+  found.sandbox = pods::sandbox_info{"sb-old", {"10.88.0.9"}};
+  SUBCASE("Never: the pod completes with the recorded exit code") {
+    found.containers.push_back({"app", "old1", false, 3, "Error", 0, ""});
+    rt->existing = found;
+    start(pod_with("Never"));
+    CHECK(!rt->called("create app 0"));
+    CHECK(seen().last().phase == "Failed");
+    CHECK(app().state.terminated->exit_code == 3);
+  }
+  SUBCASE("Always: restarted with the next restart count") {
+    found.containers.push_back({"app", "old1", false, 3, "Error", 4, ""});
+    rt->existing = found;
+    start(pod_with("Always"));
+    CHECK(rt->called("create app 5"));
+    CHECK(app().restart_count == 5);
+  }
 }
