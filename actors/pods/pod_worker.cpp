@@ -133,6 +133,19 @@ void schedule_restart(self_ptr self, bool init, size_t index,
     if (auto* t = std::get_if<k8s::container_state_terminated>(&slot.obs.state))
       slot.obs.last_termination = *t;
     ++slot.obs.restart_count;
+    // Keep one dead container per name; remove the one before it.
+    if (!slot.dead_id.empty()) {
+      auto rt = st.cfg.runtime;
+      auto old = slot.dead_id;
+      st.ops->run<caf::error>(
+        [rt, old](auto cb) { rt->remove_container(old, std::move(cb)); },
+        [self, old](caf::error& err) {
+          if (err)
+            log::info(2, "could not remove a dead container",
+                      {pod_kv(self), log::kv("id", old), log::kv("err", describe(err))});
+        });
+    }
+    slot.dead_id = slot.id;
     slot.id.clear();
     start_container(self, init, index);
     return;
@@ -370,12 +383,14 @@ void remove_all(self_ptr self) {
         t.container_id = slot.obs.container_id;
         slot.obs.state = t;
       }
-      if (slot.id.empty())
-        continue;
-      ++st.outstanding;
-      auto id = slot.id;
-      st.ops->run<caf::error>(
-        [rt, id](auto cb) { rt->remove_container(id, std::move(cb)); }, done);
+      for (auto* id_ptr : {&slot.id, &slot.dead_id}) {
+        if (id_ptr->empty())
+          continue;
+        ++st.outstanding;
+        auto id = *id_ptr;
+        st.ops->run<caf::error>(
+          [rt, id](auto cb) { rt->remove_container(id, std::move(cb)); }, done);
+      }
     }
   if (st.sandbox) {
     ++st.outstanding;

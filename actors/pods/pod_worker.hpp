@@ -69,6 +69,9 @@ struct container_slot {
   pods::observed_container obs;
   /// Runtime ID of its current container (empty: none).
   std::string id;
+  /// The previous (exited) container, kept for `kubectl logs --previous`;
+  /// older ones are removed (upstream's MaxPerPodContainer = 1).
+  std::string dead_id;
   /// True for init containers.
   bool init = false;
   /// An operation (pull/create/start/stop) is in flight.

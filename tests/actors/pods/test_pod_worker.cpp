@@ -243,6 +243,15 @@ TEST_CASE_FIXTURE(fixture, "restartPolicy Always restarts with a growing CrashLo
   CHECK(!rt->called("create app 3"));
   advance(1s);
   CHECK(rt->called("create app 3"));
+  // One dead container is kept per name; older ones are removed.
+  CHECK(rt->called("remove c1"));
+  CHECK(rt->called("remove c2"));
+  CHECK(!rt->called("remove c3"));
+  // Deleting the pod removes the current and the kept dead container.
+  caf::anon_send(worker, pod_removed_atom::value, std::string{"uid-1"});
+  run();
+  CHECK(rt->called("remove c3"));
+  CHECK(rt->called("remove c4"));
 }
 
 TEST_CASE_FIXTURE(fixture, "restartPolicy Never: exit 0 is Succeeded, and never restarted") {
