@@ -338,10 +338,10 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
     auto w = wiring;
     pods::cri_pod_runtime_config rc;
     rc.settings = kuberuntime::from_config(cfg.kubelet, cfg.agent);
-    rc.host_ips = cfg.agent.node_ips;
+    rc.host_ips = w->host_ips;
     rc.allocatable = w->allocatable;
     auto runtime = pods::make_cri_pod_runtime(w->cri, rc);
-    pods.factories["pod"] = [w, runtime, host_ips = cfg.agent.node_ips](
+    pods.factories["pod"] = [w, runtime, host_ips = w->host_ips](
                               caf::local_actor* parent, const std::string&,
                               const caf::message& args) -> caf::actor {
       if (!args.match_elements<k8s::pod_ptr>())

@@ -79,6 +79,8 @@ struct agent_wiring {
   std::shared_ptr<cri::client> cri;
   /// Node allocatable as registered (for admission and the downward API).
   k8s::resource_list allocatable;
+  /// The node's IPs (--node-ip, else detected as the node status does).
+  std::vector<std::string> host_ips;
 };
 
 /// Creates the relays of `w` in `sys`.

@@ -139,6 +139,13 @@ int main(int argc, char** argv) {
     auto machine = actors::read_machine_info(paths);
     wiring->allocatable
       = actors::node_allocatable(actors::settings_from(cfg->kubelet), machine);
+    wiring->host_ips = cfg->agent.node_ips;
+    if (wiring->host_ips.empty()) {
+      std::vector<std::string> ip_warnings;
+      auto ip = actors::detect_node_ip(paths, cfg->agent.node_name, ip_warnings);
+      if (!ip.empty())
+        wiring->host_ips.push_back(ip);
+    }
     log::info(0, "container runtime endpoint",
               {log::kv("endpoint", cfg->kubelet.container_runtime_endpoint)});
   } else {

@@ -97,7 +97,7 @@ public:
   }
 
   void ensure_image(const k8s::pod&, const k8s::container& c,
-                    runtime_cb<std::string> cb) override {
+                    runtime_cb<ready_image> cb) override {
     auto policy = c.image_pull_policy.empty() ? std::string{"IfNotPresent"}
                                               : c.image_pull_policy;
     auto image = c.image;
@@ -108,7 +108,7 @@ public:
       std::move(req), [client, image, policy, cb = std::move(cb)](
                         caf::expected<cri::pb::ImageStatusResponse> r) mutable {
         if (r && r->has_image() && policy != "Always") {
-          cb(r->image().id());
+          cb(ready_image{r->image().id(), false});
           return;
         }
         if (policy == "Never") {
@@ -124,7 +124,7 @@ public:
                              if (!p)
                                cb(p.error());
                              else
-                               cb(p->image_ref());
+                               cb(ready_image{p->image_ref(), true});
                            });
       });
   }
@@ -167,13 +167,14 @@ public:
     client_->create_container(
       kr::make_create_container_request(sandbox.id, std::move(*config),
                                         std::move(sandbox_config)),
-      [image = c.image, cb = std::move(cb)](
+      [cb = std::move(cb)](
         caf::expected<cri::pb::CreateContainerResponse> r) mutable {
         if (!r) {
           cb(r.error());
           return;
         }
-        cb(created_container{r->container_id(), image});
+        // The image ID comes from ensure_image (ImageStatus/PullImage).
+        cb(created_container{r->container_id(), {}});
       });
   }
 

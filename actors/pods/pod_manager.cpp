@@ -77,6 +77,8 @@ void reject(self_ptr self, const k8s::pod_ptr& pod,
 void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
   auto& st = self->state;
   const auto& meta = pod->metadata;
+  if (st.finished.count(meta.uid) > 0)
+    return; // its worker is done; nothing runs here any more
   auto i = st.pods.find(meta.uid);
   if (i != st.pods.end()) {
     auto& mp = i->second;
@@ -109,6 +111,7 @@ void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
 
 void on_removed(self_ptr self, const k8s::pod_ptr& pod) {
   auto& st = self->state;
+  st.finished.erase(pod->metadata.uid); // (its order entry ages out)
   // Gone from the API server: the status manager stops patching it (a
   // final status still pending is published first).
   if (st.cfg.status_manager)
@@ -204,6 +207,14 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
     [self](pod_done_atom, const std::string& uid) {
       auto& st = self->state;
       st.pods.erase(uid);
+      constexpr size_t max_finished = 4096;
+      if (st.finished.insert(uid).second) {
+        st.finished_order.push_back(uid);
+        if (st.finished_order.size() > max_finished) {
+          st.finished.erase(st.finished_order.front());
+          st.finished_order.pop_front();
+        }
+      }
       if (st.cfg.pods_supervisor)
         caf::anon_send(st.cfg.pods_supervisor, stop_child{uid});
       count_running(st);

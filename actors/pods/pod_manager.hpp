@@ -34,7 +34,9 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <deque>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace cafelet::actors {
@@ -89,6 +91,11 @@ struct managed_pod {
 struct pod_manager_state {
   pod_manager_config cfg;
   std::unordered_map<std::string, managed_pod> pods;
+  /// UIDs whose worker finished (bounded, oldest dropped first): later
+  /// MODIFIED events for them (status patches, the final delete) must not
+  /// start the pod again.
+  std::unordered_set<std::string> finished;
+  std::deque<std::string> finished_order;
   static const char* name;
 };
 

@@ -27,6 +27,14 @@ struct sandbox_info {
   std::vector<std::string> ips;
 };
 
+/// An image made present for a container.
+struct ready_image {
+  /// Image reference from the runtime (imageID in the status).
+  std::string ref;
+  /// True if it had to be pulled; false if it was already present.
+  bool pulled = false;
+};
+
 /// A container as the runtime reports it after creation.
 struct created_container {
   /// Runtime ID (without the "containerd://" prefix).
@@ -81,7 +89,7 @@ public:
   /// Makes the container's image present per its imagePullPolicy; errors:
   /// `errc::not_found` with reason ErrImageNeverPull, or the pull error.
   virtual void ensure_image(const k8s::pod& pod, const k8s::container& c,
-                            runtime_cb<std::string> cb) = 0;
+                            runtime_cb<ready_image> cb) = 0;
 
   /// Creates a container (CreateContainer); `errc::invalid` means the spec
   /// cannot be honoured (CreateContainerConfigError).

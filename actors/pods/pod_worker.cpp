@@ -150,19 +150,17 @@ void schedule_restart(self_ptr self, bool init, size_t index,
     start_container(self, init, index);
     return;
   }
-  auto secs = duration_cast<seconds>(d.delay).count();
   bool entering = true;
   if (auto* w = std::get_if<k8s::container_state_waiting>(&slot.obs.state))
     entering = w->reason != "CrashLoopBackOff";
+  // While backing off, lastState shows the exit just seen (as upstream).
+  if (auto* t = std::get_if<k8s::container_state_terminated>(&slot.obs.state))
+    slot.obs.last_termination = *t;
   set_waiting(slot, "CrashLoopBackOff",
-              "back-off " + std::to_string(secs) + "s restarting failed container="
-                + slot.obs.name + "_" + st.pod->metadata.name + "_"
-                + st.pod->metadata.namespace_ + "(" + st.uid + ")");
+              pods::crash_loop_message(d.delay, slot.obs.name, *st.pod));
   if (entering)
     event(self, "Warning", "BackOff",
-          "Back-off restarting failed container " + slot.obs.name + " in pod "
-            + st.pod->metadata.name + "_" + st.pod->metadata.namespace_ + "("
-            + st.uid + ")",
+          pods::crash_loop_event_message(slot.obs.name, *st.pod),
           field_path(slot, index));
   publish(self);
   after(self, d.wait, [self, init, index, exited_at] {
@@ -180,14 +178,25 @@ void container_failed(self_ptr self, bool init, size_t index, std::string reason
   slot.busy = false;
   auto msg = context_of(err).empty() ? describe(err) : context_of(err);
   set_waiting(slot, reason, msg);
-  event(self, "Warning", "Failed", "Error: " + msg, field_path(slot, 0));
+  // As upstream: the image manager's own event, then the generic Failed.
+  if (reason == "ErrImageNeverPull")
+    event(self, "Warning", "ErrImageNeverPull", msg, field_path(slot, 0));
+  if (reason == "ErrImagePull")
+    event(self, "Warning", "Failed",
+          "Failed to pull image \""
+            + (spec_of(self, slot) ? spec_of(self, slot)->image : std::string{})
+            + "\": " + msg,
+          field_path(slot, 0));
+  bool image_error = reason == "ErrImagePull" || reason == "ErrImageNeverPull";
+  event(self, "Warning", "Failed", "Error: " + (image_error ? reason : msg),
+        field_path(slot, 0));
   log::warning("container start failed",
                {pod_kv(self), log::kv("podUID", self->state.uid),
                 log::kv("container", slot.obs.name), log::kv("reason", reason),
                 log::kv("err", describe(err))});
   publish(self);
   auto delay = milliseconds{10000};
-  if (reason == "ErrImagePull" || reason == "ErrImageNeverPull") {
+  if (reason == "ErrImagePull") {
     slot.pull_delay = slot.pull_delay.count() == 0
                         ? milliseconds{10000}
                         : std::min(slot.pull_delay * 2, milliseconds{300000});
@@ -200,8 +209,8 @@ void container_failed(self_ptr self, bool init, size_t index, std::string reason
       auto& slot = slot_at(self, init, index);
       if (slot.busy)
         return;
-      set_waiting(slot, "ImagePullBackOff", "Back-off pulling image \"" + image + "\"");
-      event(self, "Normal", "BackOff", "Back-off pulling image \"" + image + "\"",
+      set_waiting(slot, "ImagePullBackOff", pods::image_pull_backoff_message(image));
+      event(self, "Normal", "BackOff", pods::image_pull_backoff_message(image),
             field_path(slot, 0));
       publish(self);
     });
@@ -228,15 +237,16 @@ void start_container(self_ptr self, bool init, size_t index) {
   // reason until the pull succeeds (as upstream).
   auto* waiting = std::get_if<k8s::container_state_waiting>(&slot.obs.state);
   if (waiting == nullptr
-      || (waiting->reason != "ImagePullBackOff" && waiting->reason != "ErrImagePull"))
+      || (waiting->reason != "ImagePullBackOff" && waiting->reason != "ErrImagePull"
+          && waiting->reason != "ErrImageNeverPull"))
     set_waiting(slot, init ? "PodInitializing" : "ContainerCreating");
   publish(self);
   auto pod = st.pod;
   auto c = *spec;
   auto rt = st.cfg.runtime;
-  st.ops->run<caf::expected<std::string>>(
+  st.ops->run<caf::expected<pods::ready_image>>(
     [rt, pod, c](auto cb) { rt->ensure_image(*pod, c, std::move(cb)); },
-    [self, init, index, pod, c, rt](caf::expected<std::string>& image) {
+    [self, init, index, pod, c, rt](caf::expected<pods::ready_image>& image) {
       if (!image) {
         container_failed(self, init, index,
                          is(image.error(), errc::not_found) ? "ErrImageNeverPull"
@@ -248,7 +258,12 @@ void start_container(self_ptr self, bool init, size_t index) {
       auto& slot = slot_at(self, init, index);
       slot.pull_delay = milliseconds{0};
       slot.obs.image = c.image;
-      slot.obs.image_id = *image;
+      slot.obs.image_id = image->ref;
+      event(self, "Normal", "Pulled",
+            image->pulled ? "Successfully pulled image \"" + c.image + "\""
+                          : "Container image \"" + c.image
+                              + "\" already present on machine",
+            field_path(slot, index));
       auto sandbox = *st.sandbox;
       auto restarts = static_cast<uint32_t>(slot.obs.restart_count);
       st.ops->run<caf::expected<pods::created_container>>(

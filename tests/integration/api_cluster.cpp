@@ -92,6 +92,12 @@ cafelet_process::cafelet_process(const cafelet_options& opts) {
   {
     std::ofstream out{config};
     out << opts.config;
+    // Pod cgroups under the lab's prefix, so that the lab's stop removes
+    // them (scripts/with-containerd-lab.sh exports it).
+    if (const char* prefix = std::getenv("CAFELET_CGROUP_PREFIX");
+        prefix != nullptr && *prefix != '\0'
+        && opts.config.find("cgroupRoot") == std::string::npos)
+      out << "\ncgroupRoot: /" << prefix << "\n";
     REQUIRE(out.good());
   }
   port_ = free_port();
@@ -103,6 +109,7 @@ cafelet_process::cafelet_process(const cafelet_options& opts) {
   // (scripts/with-containerd-lab.sh exports its endpoint).
   if (const char* cri = std::getenv("CAFELET_CRI_ENDPOINT"); cri && *cri)
     args.push_back(std::string{"--container-runtime-endpoint="} + cri);
+  args.insert(args.end(), opts.extra_args.begin(), opts.extra_args.end());
   proc_ = std::make_unique<child_process>(std::move(args));
   REQUIRE(proc_->pid() > 0);
 }

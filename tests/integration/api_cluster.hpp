@@ -87,6 +87,8 @@ struct cafelet_options {
   std::string hostname = "edge-1";
   /// Contents of the --config file.
   std::string config = std::string{fast_kubelet_config};
+  /// More flags, after the others (a repeated flag overrides, e.g. "-v").
+  std::vector<std::string> extra_args = {};
 };
 
 /// The cafelet binary ($CAFELET_BIN) run as a child process with its own

@@ -43,7 +43,7 @@ public:
   }
 
   void ensure_image(const k8s::pod&, const k8s::container& c,
-                    pods::runtime_cb<std::string> cb) override {
+                    pods::runtime_cb<pods::ready_image> cb) override {
     calls.push_back("ensure_image " + c.name);
     if (never_pull) {
       cb(make_error(errc::not_found, "image not present with pull policy Never"));
@@ -54,7 +54,7 @@ public:
       cb(make_error(errc::runtime_error, "pull access denied"));
       return;
     }
-    cb(std::string{"sha256:abc"});
+    cb(pods::ready_image{"sha256:abc", false});
   }
 
   void create_container(const k8s::pod&, const k8s::container& c,

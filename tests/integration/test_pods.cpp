@@ -1,0 +1,1045 @@
+// Pods end to end on a real runtime: the cafelet process against the test
+// API server over HTTPS and a private containerd lab (run inside
+// scripts/with-containerd-lab.sh, which exports CAFELET_CRI_ENDPOINT).
+// Pods are created by the admin in namespace e2e, bound with spec.nodeName
+// and run localhost/busybox:ci with imagePullPolicy Never.
+//
+// Covered: a long-running pod's Running status; creation-to-Running
+// latency over 20 pods; exit codes under each restart policy with
+// CrashLoopBackOff and its growing back-off; graceful deletion of a
+// TERM-trapping and a TERM-ignoring container (both timings) leaving
+// nothing in the runtime; pod specs cafelet cannot honour; pod events.
+//
+// Every wait is a bounded poll of the API server; fixed periods are used
+// only to observe that something does NOT change.
+
+#include "tests/integration/api_cluster.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <sstream>
+
+using namespace cafelet;
+using namespace cafelet::testing;
+using namespace std::chrono_literals;
+using std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view node_name = "edge-1";
+constexpr std::string_view ns = "e2e";
+const std::string pods_path = "/api/v1/namespaces/e2e/pods";
+const std::string events_path = "/api/v1/namespaces/e2e/events";
+constexpr std::string_view busybox = "localhost/busybox:ci";
+
+/// A shell loop that exits 0 at once on SIGTERM.
+constexpr std::string_view trap_term
+  = "trap 'exit 0' TERM; while true; do sleep 1 & wait $!; done";
+/// A shell loop that ignores SIGTERM (only SIGKILL ends it).
+constexpr std::string_view ignore_term
+  = "trap '' TERM; while true; do sleep 1; done";
+
+std::string str_at(const json::value& v,
+                   std::initializer_list<std::string_view> path) {
+  const auto* x = v.find_path(path);
+  return x != nullptr && x->is_string() ? x->as_string() : std::string{};
+}
+
+int64_t int_at(const json::value& v, std::initializer_list<std::string_view> path,
+               int64_t fallback = -1) {
+  const auto* x = v.find_path(path);
+  return x != nullptr && x->is_int() ? x->as_int() : fallback;
+}
+
+/// Prints a measurement (for the report) to stderr.
+template <class... Ts>
+void report(const Ts&... xs) {
+  std::ostringstream os;
+  os << "[pods_e2e] ";
+  (os << ... << xs);
+  os << '\n';
+  std::fputs(os.str().c_str(), stderr);
+}
+
+/// Paces an observation window (never a synchronisation).
+void pause_for(std::chrono::milliseconds d) {
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(d);
+  auto rest = std::chrono::duration_cast<std::chrono::nanoseconds>(d - s);
+  struct timespec ts{static_cast<time_t>(s.count()), static_cast<long>(rest.count())};
+  nanosleep(&ts, nullptr);
+}
+
+/// Nearest-rank percentile of `xs` (not empty).
+double percentile(std::vector<double> xs, double p) {
+  std::sort(xs.begin(), xs.end());
+  auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(xs.size())));
+  return xs[std::clamp<size_t>(rank, 1, xs.size()) - 1];
+}
+
+/// What a test pod looks like.
+struct pod_spec {
+  std::string name;
+  /// `sh -c <script>` in container "app".
+  std::string script;
+  std::string restart_policy = "Always";
+  std::string image = std::string{busybox};
+  /// spec.terminationGracePeriodSeconds (API default 30 when absent).
+  std::optional<int64_t> grace = std::nullopt;
+  /// metadata.labels.batch (none when empty).
+  std::string batch = {};
+  /// The container's securityContext (none when null).
+  json::value security_context = {};
+};
+
+json::value pod_json(const pod_spec& p) {
+  json::value pod{json::object{}};
+  pod["apiVersion"] = "v1";
+  pod["kind"] = "Pod";
+  pod["metadata"]["name"] = p.name;
+  pod["metadata"]["namespace"] = ns;
+  if (!p.batch.empty())
+    pod["metadata"]["labels"]["batch"] = p.batch;
+  auto& spec = pod["spec"];
+  spec["nodeName"] = node_name;
+  spec["restartPolicy"] = p.restart_policy;
+  if (p.grace)
+    spec["terminationGracePeriodSeconds"] = *p.grace;
+  json::value c{json::object{}};
+  c["name"] = "app";
+  c["image"] = p.image;
+  c["imagePullPolicy"] = "Never";
+  c["command"] = json::array{json::value{"sh"}, json::value{"-c"},
+                             json::value{p.script}};
+  if (!p.security_context.is_null())
+    c["securityContext"] = p.security_context;
+  spec["containers"] = json::array{std::move(c)};
+  return pod;
+}
+
+const json::value* condition(const json::value& pod, std::string_view type) {
+  const auto* conds = pod.find_path({"status", "conditions"});
+  if (conds == nullptr || !conds->is_array())
+    return nullptr;
+  for (const auto& c : conds->as_array())
+    if (c.get_string("type") == type)
+      return &c;
+  return nullptr;
+}
+
+std::string condition_status(const json::value& pod, std::string_view type) {
+  const auto* c = condition(pod, type);
+  return c != nullptr ? c->get_string("status") : std::string{"<absent>"};
+}
+
+/// status.containerStatuses[0] (an empty object if absent).
+const json::value& app_status(const json::value& pod) {
+  static const json::value none{json::object{}};
+  const auto* xs = pod.find_path({"status", "containerStatuses"});
+  if (xs == nullptr || !xs->is_array() || xs->size() == 0)
+    return none;
+  return xs->as_array()[0];
+}
+
+std::string phase_of(const json::value& pod) {
+  return str_at(pod, {"status", "phase"});
+}
+
+std::string waiting_reason(const json::value& pod) {
+  return str_at(app_status(pod), {"state", "waiting", "reason"});
+}
+
+std::string waiting_message(const json::value& pod) {
+  return str_at(app_status(pod), {"state", "waiting", "message"});
+}
+
+int64_t restart_count(const json::value& pod) {
+  return int_at(app_status(pod), {"restartCount"});
+}
+
+/// "name_namespace(uid)", as upstream's format.Pod.
+std::string pod_ref(const json::value& pod) {
+  return str_at(pod, {"metadata", "name"}) + "_" + std::string{ns} + "("
+         + str_at(pod, {"metadata", "uid"}) + ")";
+}
+
+/// The containerd socket of the lab (from CAFELET_CRI_ENDPOINT).
+std::string containerd_socket() {
+  const char* ep = std::getenv("CAFELET_CRI_ENDPOINT");
+  std::string s = ep != nullptr ? ep : "";
+  if (s.starts_with("unix://"))
+    s.erase(0, 7);
+  return s;
+}
+
+/// IDs of the containers (sandboxes included) the runtime holds for pod
+/// `uid`, via ctr on the lab's containerd; nullopt if ctr failed.
+std::optional<std::vector<std::string>> runtime_containers(const std::string& uid) {
+  auto sock = containerd_socket();
+  if (sock.empty())
+    return std::nullopt;
+  auto cmd = "ctr --connect-timeout 5s --address '" + sock
+             + "' --namespace k8s.io containers ls -q "
+               "'labels.\"io.kubernetes.pod.uid\"=="
+             + uid + "' 2>&1";
+  FILE* f = ::popen(cmd.c_str(), "r");
+  if (f == nullptr)
+    return std::nullopt;
+  std::string out;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof(buf), f))
+    out.append(buf, n);
+  if (::pclose(f) != 0) {
+    report("ctr failed: ", out);
+    return std::nullopt;
+  }
+  std::vector<std::string> ids;
+  std::istringstream lines{out};
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty())
+      ids.push_back(line);
+  return ids;
+}
+
+std::string joined(const std::vector<std::string>& xs) {
+  std::string out;
+  for (const auto& x : xs)
+    out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+/// Watches the runtime for `window` and describes the first container (or
+/// sandbox) seen for any of `uids`, or a ctr failure; empty when nothing
+/// was there. Catches objects created after a pod's deletion completed.
+std::string runtime_leftovers(const std::vector<std::string>& uids,
+                              std::chrono::milliseconds window = 3s) {
+  auto until = steady_clock::now() + window;
+  do {
+    for (const auto& uid : uids) {
+      auto ids = runtime_containers(uid);
+      if (!ids)
+        return "ctr failed";
+      if (!ids->empty())
+        return "pod " + uid + ": " + joined(*ids) + " (after "
+               + std::to_string(std::chrono::duration<double>(
+                                  window - (until - steady_clock::now()))
+                                  .count())
+               + " s of watching)";
+    }
+    pause_for(200ms);
+  } while (steady_clock::now() < until);
+  return {};
+}
+
+/// The pods' subnet prefix "a.b.c." from CAFELET_CNI_SUBNET (a /24), or
+/// "10." when unknown.
+std::string subnet_prefix() {
+  const char* s = std::getenv("CAFELET_CNI_SUBNET");
+  std::string subnet = s != nullptr ? s : "";
+  auto last_dot = subnet.rfind('.');
+  if (subnet.empty() || last_dot == std::string::npos || !subnet.ends_with("/24"))
+    return "10.";
+  return subnet.substr(0, last_dot + 1);
+}
+
+bool is_ipv4(const std::string& ip) {
+  int parts = 0;
+  size_t start = 0;
+  while (start <= ip.size()) {
+    auto end = ip.find('.', start);
+    auto part = ip.substr(start, end == std::string::npos ? std::string::npos
+                                                          : end - start);
+    if (part.empty() || part.size() > 3
+        || part.find_first_not_of("0123456789") != std::string::npos
+        || std::stoi(part) > 255)
+      return false;
+    ++parts;
+    if (end == std::string::npos)
+      break;
+    start = end + 1;
+  }
+  return parts == 4;
+}
+
+/// A test cluster with namespace e2e and a Ready cafelet node edge-1 whose
+/// pod cgroups live under the lab's cgroup prefix. Pods still present at
+/// the end are deleted (best effort) so the runtime is left clean.
+class pod_e2e {
+public:
+  explicit pod_e2e(std::vector<std::string> extra_args = {}) {
+    auto res = cluster_.admin().post(
+      "/api/v1/namespaces",
+      R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"e2e"}})");
+    REQUIRE_MESSAGE(res.status == 201, "creating namespace e2e: " << res.body);
+    cafelet_options opts{cluster_.node_kubeconfig(std::string{node_name})};
+    if (const char* prefix = std::getenv("CAFELET_CGROUP_PREFIX");
+        prefix != nullptr && *prefix != '\0')
+      opts.config += std::string{"cgroupRoot: /"} + prefix + "\n";
+    opts.extra_args = std::move(extra_args);
+    node_ = std::make_unique<cafelet_process>(opts);
+    api_object n;
+    bool ready = eventually(
+      [&] {
+        n = cluster_.get("/api/v1/nodes/edge-1");
+        const auto* c = n.status == 200 ? node_condition(n.body, "Ready") : nullptr;
+        return c != nullptr && c->get_string("status") == "True";
+      },
+      30s);
+    REQUIRE_MESSAGE(ready, "edge-1 never turned Ready; last GET "
+                             << n.status << ": " << json::dump(n.body)
+                             << "\ncafelet output (tail):\n" << node_->tail());
+    node_json_ = n.body;
+  }
+
+  ~pod_e2e() {
+    if (!node_->running())
+      return;
+    auto list = cluster_.get(pods_path);
+    const auto* items = list.body.find("items");
+    if (items == nullptr || items->size() == 0)
+      return;
+    for (const auto& p : items->as_array())
+      cluster_.admin().del(pods_path + "/" + str_at(p, {"metadata", "name"})
+                           + "?gracePeriodSeconds=1");
+    eventually(
+      [&] {
+        auto l = cluster_.get(pods_path);
+        const auto* xs = l.body.find("items");
+        return xs != nullptr && xs->size() == 0;
+      },
+      20s);
+  }
+
+  pod_e2e(const pod_e2e&) = delete;
+  pod_e2e& operator=(const pod_e2e&) = delete;
+
+  api_cluster& cluster() {
+    return cluster_;
+  }
+
+  cafelet_process& node() {
+    return *node_;
+  }
+
+  /// The Node as it was when it turned Ready.
+  const json::value& node_json() const {
+    return node_json_;
+  }
+
+  /// Creates a pod (fails the test unless 201); returns the created object.
+  json::value create(const pod_spec& p) {
+    auto res = cluster_.admin().post(pods_path, json::dump(pod_json(p)));
+    REQUIRE_MESSAGE(res.status == 201, "creating pod " << p.name << ": " << res.body);
+    auto body = json::parse(res.body);
+    REQUIRE(static_cast<bool>(body));
+    return std::move(*body);
+  }
+
+  api_object get(const std::string& name) {
+    return cluster_.get(pods_path + "/" + name);
+  }
+
+  /// Polls pod `name` until `pred(pod)` holds; `last` keeps the last read.
+  template <class Pred>
+  bool wait_pod(const std::string& name, Pred pred, std::chrono::milliseconds limit,
+                json::value& last) {
+    return eventually(
+      [&] {
+        auto p = get(name);
+        if (p.status != 200)
+          return false;
+        last = std::move(p.body);
+        return pred(last);
+      },
+      limit);
+  }
+
+  /// DELETE with `query` (e.g. "?gracePeriodSeconds=0"); fails unless 200.
+  void remove(const std::string& name, std::string_view query = {}) {
+    auto res = cluster_.admin().del(pods_path + "/" + name + std::string{query});
+    REQUIRE_MESSAGE(res.status == 200, "deleting pod " << name << ": " << res.body);
+  }
+
+  /// Waits until pod `name` is gone from the API server.
+  bool wait_gone(const std::string& name, std::chrono::milliseconds limit) {
+    return eventually([&] { return get(name).status == 404; }, limit);
+  }
+
+  /// Events in e2e about the pod with `uid`.
+  std::vector<json::value> events_of(const std::string& uid) {
+    std::vector<json::value> out;
+    auto list = cluster_.get(events_path);
+    if (const auto* items = list.body.find("items"))
+      for (const auto& ev : items->as_array())
+        if (str_at(ev, {"involvedObject", "uid"}) == uid)
+          out.push_back(ev);
+    return out;
+  }
+
+  /// Every pod in e2e and the cafelet log tail (for failure messages).
+  std::string dump() {
+    std::string out = "pods in e2e:\n";
+    auto list = cluster_.get(pods_path);
+    if (const auto* items = list.body.find("items"))
+      for (const auto& p : items->as_array())
+        out += json::dump(p) + "\n";
+    out += "cafelet output (tail):\n" + node_->tail(200);
+    return out;
+  }
+
+private:
+  api_cluster cluster_;
+  std::unique_ptr<cafelet_process> node_;
+  json::value node_json_;
+};
+
+/// The event with `reason` among `events` (null if none).
+const json::value* find_event(const std::vector<json::value>& events,
+                              std::string_view reason) {
+  for (const auto& ev : events)
+    if (ev.get_string("reason") == reason)
+      return &ev;
+  return nullptr;
+}
+
+std::string reasons_of(const std::vector<json::value>& events) {
+  std::string out;
+  for (const auto& ev : events)
+    out += ev.get_string("reason") + " (" + ev.get_string("message") + "); ";
+  return out;
+}
+
+/// Checks an event's envelope: about container app of `pod`, from the
+/// kubelet on edge-1, in namespace e2e.
+void check_pod_event(const json::value& ev, const json::value& pod,
+                     std::string_view type) {
+  CAPTURE(json::dump(ev));
+  CHECK(str_at(ev, {"metadata", "namespace"}) == ns);
+  CHECK(str_at(ev, {"involvedObject", "kind"}) == "Pod");
+  CHECK(str_at(ev, {"involvedObject", "apiVersion"}) == "v1");
+  CHECK(str_at(ev, {"involvedObject", "namespace"}) == ns);
+  CHECK(str_at(ev, {"involvedObject", "name"}) == str_at(pod, {"metadata", "name"}));
+  CHECK(str_at(ev, {"involvedObject", "uid"}) == str_at(pod, {"metadata", "uid"}));
+  CHECK(str_at(ev, {"involvedObject", "fieldPath"}) == "spec.containers{app}");
+  CHECK(str_at(ev, {"source", "component"}) == "kubelet");
+  CHECK(str_at(ev, {"source", "host"}) == node_name);
+  CHECK(ev.get_string("type") == type);
+}
+
+/// The node's InternalIP.
+std::string internal_ip(const json::value& node) {
+  if (const auto* addrs = node.find_path({"status", "addresses"}))
+    for (const auto& a : addrs->as_array())
+      if (a.get_string("type") == "InternalIP")
+        return a.get_string("address");
+  return {};
+}
+
+bool is_running(const json::value& pod) {
+  return phase_of(pod) == "Running";
+}
+
+/// Microsecond timestamp of a cafelet log line ("ts=..."), if any.
+std::optional<k8s::timestamp> log_time(std::string_view line) {
+  if (!line.starts_with("ts="))
+    return std::nullopt;
+  auto end = line.find(' ');
+  auto t = k8s::parse_time(line.substr(3, end == std::string_view::npos
+                                             ? std::string_view::npos
+                                             : end - 3));
+  if (!t)
+    return std::nullopt;
+  return *t;
+}
+
+/// Time of the first log line containing all of `words`.
+std::optional<k8s::timestamp>
+first_log_time(const cafelet_process& node,
+               std::initializer_list<std::string_view> words) {
+  auto lines = node.lines_with(words);
+  if (lines.empty())
+    return std::nullopt;
+  return log_time(lines.front());
+}
+
+} // namespace
+
+TEST_CASE("a long-running pod reaches Running with a faithful status, "
+          "events and runtime objects") {
+  pod_e2e e;
+  INFO(e.dump());
+  auto created = e.create({"web", std::string{trap_term}});
+  auto uid = str_at(created, {"metadata", "uid"});
+  auto t0 = steady_clock::now();
+
+  json::value pod;
+  REQUIRE_MESSAGE(e.wait_pod(
+                    "web",
+                    [](const json::value& p) {
+                      return is_running(p) && condition_status(p, "Ready") == "True";
+                    },
+                    30s, pod),
+                  "web never Running and Ready; last: " << json::dump(pod));
+  report("web Running and Ready ", seconds_since(t0), " s after creation");
+  CAPTURE(json::dump(pod));
+
+  // Pod level.
+  auto ip = str_at(pod, {"status", "podIP"});
+  CHECK(is_ipv4(ip));
+  CHECK_MESSAGE(ip.starts_with(subnet_prefix()),
+                "podIP " << ip << " not in the lab's subnet "
+                         << (std::getenv("CAFELET_CNI_SUBNET")
+                               ? std::getenv("CAFELET_CNI_SUBNET")
+                               : "?"));
+  const auto* pod_ips = pod.find_path({"status", "podIPs"});
+  REQUIRE(pod_ips != nullptr);
+  REQUIRE(pod_ips->size() == 1);
+  CHECK(pod_ips->as_array()[0].get_string("ip") == ip);
+  auto host_ip = str_at(pod, {"status", "hostIP"});
+  CHECK_FALSE(host_ip.empty());
+  CHECK(host_ip == internal_ip(e.node_json()));
+  const auto* host_ips = pod.find_path({"status", "hostIPs"});
+  CHECK_MESSAGE((host_ips != nullptr && host_ips->size() >= 1),
+                "no status.hostIPs");
+  if (host_ips != nullptr && host_ips->size() >= 1)
+    CHECK(host_ips->as_array()[0].get_string("ip") == host_ip);
+  CHECK(time_at(pod, {"status", "startTime"}).has_value());
+  CHECK(str_at(pod, {"status", "qosClass"}) == "BestEffort");
+  for (auto type : {"PodReadyToStartContainers", "Initialized", "ContainersReady",
+                    "Ready"}) {
+    CAPTURE(type);
+    CHECK(condition_status(pod, type) == "True");
+  }
+
+  // Container level.
+  const auto& cs = app_status(pod);
+  CHECK(cs.get_string("name") == "app");
+  CHECK(cs.get_string("containerID").starts_with("containerd://"));
+  CHECK(cs.get_string("containerID").size() > std::string_view{"containerd://"}.size());
+  CHECK(cs.get_string("image") == busybox);
+  // The image's digest reference or ID, as the runtime reports it.
+  CHECK_MESSAGE(cs.get_string("imageID").find("sha256:") != std::string::npos,
+                "imageID " << cs.get_string("imageID"));
+  CHECK(cs.get_bool("ready") == true);
+  const auto* started = cs.find("started");
+  REQUIRE(started != nullptr);
+  CHECK(started->as_bool() == true);
+  CHECK(restart_count(pod) == 0);
+  CHECK(time_at(cs, {"state", "running", "startedAt"}).has_value());
+
+  // The runtime holds the sandbox and the container, labelled with the
+  // pod's UID; the container's ID is the one reported.
+  auto ids = runtime_containers(uid);
+  REQUIRE(ids.has_value());
+  CHECK_MESSAGE(ids->size() == 2, "runtime containers: " << joined(*ids));
+  auto cid = cs.get_string("containerID").substr(13);
+  CHECK(std::find(ids->begin(), ids->end(), cid) != ids->end());
+
+  // Events: Pulled (image already present), Created, Started, about
+  // container app of this pod, in the pod's namespace.
+  std::vector<json::value> events;
+  CHECK_MESSAGE(eventually(
+                  [&] {
+                    events = e.events_of(uid);
+                    return find_event(events, "Created") != nullptr
+                           && find_event(events, "Started") != nullptr;
+                  },
+                  15s),
+                "events: " << reasons_of(events));
+  for (auto reason : {"Created", "Started"})
+    if (const auto* ev = find_event(events, reason)) {
+      CAPTURE(reason);
+      check_pod_event(*ev, pod, "Normal");
+      CHECK(ev->get_string("message").find("app") != std::string::npos);
+    }
+  // Upstream's image manager records that the image is present
+  // (imagePullPolicy Never, image on the node).
+  const auto* pulled = find_event(events, "Pulled");
+  CHECK_MESSAGE(pulled != nullptr, "no Pulled event; events: " << reasons_of(events));
+  if (pulled != nullptr) {
+    check_pod_event(*pulled, pod, "Normal");
+    CHECK(pulled->get_string("message")
+          == "Container image \"localhost/busybox:ci\" already present on machine");
+  }
+  CHECK(e.node().healthz() == 200);
+  CHECK(e.node().running());
+}
+
+TEST_CASE("20 pods: time from creation to Running") {
+  // -v 3 logs the pod transitions, which split the time into the API
+  // server's watch, the sandbox and the containers.
+  pod_e2e e{std::vector<std::string>{"-v", "3"}};
+  INFO(e.dump());
+  constexpr int n = 20;
+  struct sample {
+    std::string name;
+    k8s::timestamp created_wall;
+    steady_clock::time_point created;
+    std::optional<double> running_after;
+  };
+  std::vector<sample> samples;
+  std::map<std::string, std::string> ips; // pod name -> podIP once Running
+  for (int i = 0; i < n; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof(name), "lat-%02d", i);
+    pod_spec p{name, std::string{trap_term}};
+    p.batch = "lat";
+    auto wall = wall_now();
+    auto at = steady_clock::now();
+    e.create(p);
+    samples.push_back({name, wall, at, std::nullopt});
+  }
+  auto all_running = [&] {
+    auto list = e.cluster().get(pods_path + "?labelSelector=batch%3Dlat");
+    const auto* items = list.body.find("items");
+    if (items == nullptr)
+      return false;
+    auto now = steady_clock::now();
+    for (const auto& p : items->as_array()) {
+      if (!is_running(p))
+        continue;
+      auto name = str_at(p, {"metadata", "name"});
+      ips[name] = str_at(p, {"status", "podIP"});
+      for (auto& s : samples)
+        if (s.name == name && !s.running_after)
+          s.running_after = std::chrono::duration<double>(now - s.created).count();
+    }
+    return std::all_of(samples.begin(), samples.end(),
+                       [](const sample& s) { return s.running_after.has_value(); });
+  };
+  bool done = eventually(all_running, 120s);
+  std::vector<double> latencies;
+  for (const auto& s : samples)
+    if (s.running_after)
+      latencies.push_back(*s.running_after);
+  REQUIRE_MESSAGE(done, latencies.size() << " of " << n << " pods Running after 120 s");
+  auto p50 = percentile(latencies, 50);
+  auto p99 = percentile(latencies, 99);
+  report("creation to Running over ", n, " pods created at once: p50 ",
+         p50 * 1000, " ms, p99 ", p99 * 1000, " ms, min ",
+         *std::min_element(latencies.begin(), latencies.end()) * 1000, " ms");
+  CHECK(p99 < 30.0);
+  // Each has an address of its own in the lab's subnet.
+  std::set<std::string> distinct;
+  for (const auto& [name, ip] : ips) {
+    CAPTURE(name);
+    CHECK(is_ipv4(ip));
+    CHECK(ip.starts_with(subnet_prefix()));
+    distinct.insert(ip);
+  }
+  CHECK(distinct.size() == n);
+
+  // Where the time goes (cafelet's log, same host clock): API server watch
+  // to admission; RunPodSandbox (containerd + CNI); sandbox to Running as
+  // seen at the API server (image check, CreateContainer, StartContainer
+  // in containerd, then the status patch).
+  std::vector<double> to_admit;
+  std::vector<double> sandbox;
+  std::vector<double> rest;
+  for (const auto& s : samples) {
+    auto pod_kv = "pod=e2e/" + s.name + " ";
+    auto admitted = first_log_time(e.node(), {"msg=\"pod admitted\"", pod_kv});
+    auto begin = first_log_time(e.node(), {"msg=\"pod transition\"", pod_kv,
+                                           "event=admitted"});
+    auto ready = first_log_time(e.node(), {"msg=\"pod transition\"", pod_kv,
+                                           "event=sandbox_ready"});
+    if (!admitted || !begin || !ready || !s.running_after)
+      continue;
+    to_admit.push_back(seconds_between(s.created_wall, *admitted));
+    sandbox.push_back(seconds_between(*begin, *ready));
+    auto running_wall = s.created_wall
+                        + std::chrono::microseconds{static_cast<int64_t>(
+                          *s.running_after * 1e6)};
+    rest.push_back(seconds_between(*ready, running_wall));
+  }
+  WARN_MESSAGE(to_admit.size() == n, "transition log lines found for "
+                                       << to_admit.size() << " pods only");
+  if (!to_admit.empty())
+    report("median split: creation to admission ",
+           percentile(to_admit, 50) * 1000, " ms; RunPodSandbox ",
+           percentile(sandbox, 50) * 1000, " ms (p99 ",
+           percentile(sandbox, 99) * 1000, " ms); sandbox ready to Running seen ",
+           percentile(rest, 50) * 1000, " ms (p99 ", percentile(rest, 99) * 1000,
+           " ms)");
+  CHECK(e.node().healthz() == 200);
+  CHECK(e.node().running());
+}
+
+TEST_CASE("exit codes under each restart policy: Succeeded, Failed, and "
+          "CrashLoopBackOff with a growing back-off") {
+  pod_e2e e;
+  INFO(e.dump());
+  pod_spec never0{"never-0", "exit 0", "Never"};
+  pod_spec onfailure0{"onfailure-0", "exit 0", "OnFailure"};
+  pod_spec never3{"never-3", "exit 3", "Never"};
+  pod_spec always3{"always-3", "exit 3", "Always"};
+  std::map<std::string, std::string> uids;
+  for (const auto* p : {&never0, &onfailure0, &never3, &always3})
+    uids[p->name] = str_at(e.create(*p), {"metadata", "uid"});
+  auto created = steady_clock::now();
+
+  // The crash loop, followed from creation: the first exit restarts at
+  // once; the next waits 10 s ("back-off 10s"), the one after 20 s.
+  struct seen_at {
+    std::optional<double> t;
+    int64_t restarts = -1;
+    k8s::timestamp wall{};
+  };
+  seen_at backoff10;
+  seen_at restart_after10;
+  seen_at backoff20;
+  seen_at restart_after20;
+  json::value crash;
+  std::string crash_uid = uids["always-3"];
+  auto follow = [&](const json::value& p) {
+    auto now = seconds_since(created);
+    auto msg = waiting_message(p);
+    auto rc = restart_count(p);
+    bool waiting = waiting_reason(p) == "CrashLoopBackOff";
+    if (!backoff10.t && waiting && msg.find("back-off 10s") != std::string::npos)
+      backoff10 = {now, rc, wall_now()};
+    if (backoff10.t && !restart_after10.t && rc > backoff10.restarts)
+      restart_after10 = {now, rc};
+    if (!backoff20.t && waiting && msg.find("back-off 20s") != std::string::npos)
+      backoff20 = {now, rc};
+    if (backoff20.t && !restart_after20.t && rc > backoff20.restarts)
+      restart_after20 = {now, rc};
+  };
+  bool got20 = e.wait_pod(
+    "always-3",
+    [&](const json::value& p) {
+      follow(p);
+      return backoff20.t.has_value();
+    },
+    45s, crash);
+  CAPTURE(json::dump(crash));
+  CHECK_MESSAGE(backoff10.t.has_value(), "never saw \"back-off 10s\"");
+  CHECK_MESSAGE(got20, "never saw \"back-off 20s\" within 45 s of creation");
+  if (backoff10.t)
+    report("always-3: back-off 10s seen ", *backoff10.t, " s after creation (restartCount ",
+           backoff10.restarts, ")");
+  if (restart_after10.t && backoff10.t) {
+    auto gap = *restart_after10.t - *backoff10.t;
+    report("always-3: restarted ", gap, " s after back-off 10s was seen");
+    CHECK(gap >= 7.0);
+    CHECK(gap <= 14.0);
+  }
+  if (got20) {
+    report("always-3: back-off 20s seen ", *backoff20.t,
+           " s after creation (restartCount ", backoff20.restarts, ")");
+    CHECK(backoff20.restarts > backoff10.restarts);
+    // The state while backing off: waiting CrashLoopBackOff with upstream's
+    // message, the last termination exit code 3 / Error, not ready.
+    CHECK(waiting_reason(crash) == "CrashLoopBackOff");
+    CHECK(waiting_message(crash)
+          == "back-off 20s restarting failed container=app pod=" + pod_ref(crash));
+    const auto& cs = app_status(crash);
+    CHECK(int_at(cs, {"lastState", "terminated", "exitCode"}) == 3);
+    CHECK(str_at(cs, {"lastState", "terminated", "reason"}) == "Error");
+    // lastState is the latest termination: the run after the 10 s back-off
+    // (upstream: the dead container that containerID names).
+    CHECK(str_at(cs, {"lastState", "terminated", "containerID"})
+          == cs.get_string("containerID"));
+    auto finished = time_at(cs, {"lastState", "terminated", "finishedAt"});
+    REQUIRE(finished.has_value());
+    CHECK_MESSAGE(*finished >= std::chrono::time_point_cast<std::chrono::seconds>(
+                                 backoff10.wall),
+                  "lastState.terminated.finishedAt "
+                    << k8s::format_time(*finished)
+                    << " is older than the back-off 10s state, seen at "
+                    << k8s::format_micro_time(backoff10.wall));
+    CHECK(cs.get_bool("ready", true) == false);
+    CHECK(phase_of(crash) == "Running");
+    CHECK(condition_status(crash, "Ready") == "False");
+    CHECK(condition_status(crash, "ContainersReady") == "False");
+    // The restart after the 20 s back-off.
+    json::value later;
+    bool restarted = e.wait_pod(
+      "always-3",
+      [&](const json::value& p) {
+        follow(p);
+        return restart_after20.t.has_value();
+      },
+      30s, later);
+    CHECK_MESSAGE(restarted, "no restart after the 20 s back-off; last: "
+                               << json::dump(later));
+    if (restarted) {
+      auto gap = *restart_after20.t - *backoff20.t;
+      report("always-3: restarted ", gap, " s after back-off 20s was seen");
+      CHECK(gap >= 16.0);
+      CHECK(gap <= 25.0);
+    }
+  }
+
+  // The others are long done by now.
+  auto terminal = [](const json::value& p) {
+    auto ph = phase_of(p);
+    return ph == "Succeeded" || ph == "Failed";
+  };
+  for (const auto* name : {"never-0", "onfailure-0"}) {
+    CAPTURE(name);
+    json::value p;
+    REQUIRE_MESSAGE(e.wait_pod(name, terminal, 20s, p),
+                    name << " never finished; last: " << json::dump(p));
+    CAPTURE(json::dump(p));
+    CHECK(phase_of(p) == "Succeeded");
+    const auto& cs = app_status(p);
+    CHECK(str_at(cs, {"state", "terminated", "reason"}) == "Completed");
+    CHECK(int_at(cs, {"state", "terminated", "exitCode"}) == 0);
+    CHECK(cs.get_string("containerID").starts_with("containerd://"));
+    CHECK(restart_count(p) == 0);
+    CHECK(cs.get_bool("ready", true) == false);
+    const auto* ready = condition(p, "Ready");
+    REQUIRE(ready != nullptr);
+    CHECK(ready->get_string("status") == "False");
+    CHECK(ready->get_string("reason") == "PodCompleted");
+  }
+  {
+    json::value p;
+    REQUIRE_MESSAGE(e.wait_pod("never-3", terminal, 20s, p),
+                    "never-3 never finished; last: " << json::dump(p));
+    CAPTURE(json::dump(p));
+    CHECK(phase_of(p) == "Failed");
+    const auto& cs = app_status(p);
+    CHECK(str_at(cs, {"state", "terminated", "reason"}) == "Error");
+    CHECK(int_at(cs, {"state", "terminated", "exitCode"}) == 3);
+    CHECK(restart_count(p) == 0);
+    const auto* ready = condition(p, "Ready");
+    REQUIRE(ready != nullptr);
+    CHECK(ready->get_string("status") == "False");
+    CHECK(ready->get_string("reason") == "PodFailed");
+  }
+
+  // Events: the crash loop's BackOff, and Created/Started for every try.
+  auto events = e.events_of(crash_uid);
+  CAPTURE(reasons_of(events));
+  const auto* backoff = find_event(events, "BackOff");
+  REQUIRE(backoff != nullptr);
+  check_pod_event(*backoff, crash, "Warning");
+  CHECK(backoff->get_string("message")
+        == "Back-off restarting failed container app in pod " + pod_ref(crash));
+  for (auto reason : {"Created", "Started"}) {
+    CAPTURE(reason);
+    const auto* ev = find_event(events, reason);
+    REQUIRE(ev != nullptr);
+    check_pod_event(*ev, crash, "Normal");
+    CHECK(int_at(*ev, {"count"}) >= 3);
+  }
+
+  // Deleting the finished pods removes them at once at the API server;
+  // cafelet then removes their containers and sandboxes.
+  for (const auto* name : {"never-0", "onfailure-0", "never-3"}) {
+    e.remove(name);
+    CHECK(e.get(name).status == 404);
+  }
+  for (const auto* name : {"never-0", "onfailure-0", "never-3"}) {
+    CAPTURE(name);
+    std::optional<std::vector<std::string>> left;
+    CHECK_MESSAGE(eventually(
+                    [&] {
+                      left = runtime_containers(uids[name]);
+                      return left && left->empty();
+                    },
+                    15s),
+                  "left in the runtime: " << (left ? joined(*left) : "<ctr failed>"));
+  }
+  // ... and nothing comes back for them.
+  auto leftovers = runtime_leftovers({uids["never-0"], uids["onfailure-0"],
+                                      uids["never-3"]});
+  CHECK_MESSAGE(leftovers.empty(), "in the runtime after deletion: " << leftovers);
+  CHECK(e.node().healthz() == 200);
+  CHECK(e.node().running());
+}
+
+TEST_CASE("graceful deletion: a TERM-trapping container goes at once, a "
+          "TERM-ignoring one after its grace period; nothing is left") {
+  pod_e2e e;
+  INFO(e.dump());
+  auto trapper = e.create({"trapper", std::string{trap_term}});
+  pod_spec stubborn_spec{"stubborn", std::string{ignore_term}};
+  stubborn_spec.grace = 3;
+  auto stubborn = e.create(stubborn_spec);
+  for (const auto* name : {"trapper", "stubborn"}) {
+    json::value p;
+    REQUIRE_MESSAGE(e.wait_pod(name, is_running, 30s, p),
+                    name << " never Running; last: " << json::dump(p));
+  }
+  auto trapper_uid = str_at(trapper, {"metadata", "uid"});
+  auto stubborn_uid = str_at(stubborn, {"metadata", "uid"});
+  for (const auto& uid : {trapper_uid, stubborn_uid}) {
+    auto ids = runtime_containers(uid);
+    REQUIRE(ids.has_value());
+    CHECK_MESSAGE(ids->size() == 2, "runtime containers of " << uid << ": "
+                                                             << joined(*ids));
+  }
+
+  // Default grace (30 s): SIGTERM ends it at once.
+  {
+    auto asked = steady_clock::now();
+    e.remove("trapper");
+    auto pending = e.get("trapper");
+    CHECK(pending.status == 200); // graceful: still there, with a deletionTimestamp
+    CHECK(int_at(pending.body, {"metadata", "deletionGracePeriodSeconds"}) == 30);
+    REQUIRE_MESSAGE(e.wait_gone("trapper", 20s), "trapper still there after 20 s");
+    auto took = seconds_since(asked);
+    report("trapper (TERM-trapping, grace 30 s) gone ", took, " s after DELETE");
+    CHECK(took < 5.0);
+    auto left = runtime_containers(trapper_uid);
+    REQUIRE(left.has_value());
+    CHECK_MESSAGE(left->empty(), "left in the runtime: " << joined(*left));
+  }
+  // Grace 3 s: SIGTERM is ignored, SIGKILL after 3 s.
+  {
+    auto asked = steady_clock::now();
+    e.remove("stubborn");
+    REQUIRE_MESSAGE(e.wait_gone("stubborn", 20s), "stubborn still there after 20 s");
+    auto took = seconds_since(asked);
+    report("stubborn (TERM-ignoring, grace 3 s) gone ", took, " s after DELETE");
+    CHECK(took >= 2.5);
+    CHECK(took < 10.0);
+    auto left = runtime_containers(stubborn_uid);
+    REQUIRE(left.has_value());
+    CHECK_MESSAGE(left->empty(), "left in the runtime: " << joined(*left));
+  }
+  // Nothing comes back for either after their deletion completed.
+  auto leftovers = runtime_leftovers({trapper_uid, stubborn_uid});
+  CHECK_MESSAGE(leftovers.empty(), "in the runtime after deletion: " << leftovers);
+  // Killing events for both.
+  for (const auto* pod : {&trapper, &stubborn}) {
+    auto events = e.events_of(str_at(*pod, {"metadata", "uid"}));
+    CAPTURE(reasons_of(events));
+    const auto* killing = find_event(events, "Killing");
+    REQUIRE(killing != nullptr);
+    check_pod_event(*killing, *pod, "Normal");
+    CHECK(killing->get_string("message") == "Stopping container app");
+  }
+  CHECK(e.node().healthz() == 200);
+  CHECK(e.node().running());
+}
+
+TEST_CASE("pod specs cafelet cannot honour end in a clear reason and event, "
+          "never a crash") {
+  pod_e2e e;
+  INFO(e.dump());
+  pod_spec absent{"absent-image", std::string{trap_term}};
+  absent.image = "localhost/absent:ci";
+  pod_spec nonroot{"root-as-nonroot", std::string{trap_term}};
+  nonroot.security_context = json::value{json::object{}};
+  nonroot.security_context["runAsNonRoot"] = true;
+  nonroot.security_context["runAsUser"] = 0;
+  auto absent_pod = e.create(absent);
+  auto nonroot_pod = e.create(nonroot);
+  int probes = 0;
+  int unhealthy = 0;
+  auto healthy = [&] {
+    ++probes;
+    if (e.node().healthz() != 200)
+      ++unhealthy;
+  };
+
+  json::value p;
+  CHECK_MESSAGE(e.wait_pod(
+                  "absent-image",
+                  [&](const json::value& x) {
+                    healthy();
+                    return waiting_reason(x) == "ErrImageNeverPull";
+                  },
+                  30s, p),
+                "absent-image: waiting reason " << waiting_reason(p));
+  CHECK(waiting_message(p)
+        == "Container image \"localhost/absent:ci\" is not present with pull "
+           "policy of Never");
+  CHECK(phase_of(p) == "Pending");
+  json::value q;
+  CHECK_MESSAGE(e.wait_pod(
+                  "root-as-nonroot",
+                  [&](const json::value& x) {
+                    healthy();
+                    return waiting_reason(x) == "CreateContainerConfigError";
+                  },
+                  30s, q),
+                "root-as-nonroot: waiting reason " << waiting_reason(q));
+  CHECK(waiting_message(q)
+        == "container's runAsUser breaks non-root policy (pod: \""
+             + pod_ref(q) + "\", container: app)");
+  CHECK(phase_of(q) == "Pending");
+
+  // Upstream keeps ErrImageNeverPull (there is no pull to back off from)
+  // and retries CreateContainerConfigError: watched over 12 s, cafelet's
+  // retry period (10 s) and more.
+  std::set<std::string> absent_reasons;
+  std::set<std::string> nonroot_reasons;
+  auto window = steady_clock::now();
+  while (seconds_since(window) < 12.0) {
+    healthy();
+    if (auto x = e.get("absent-image"); x.status == 200)
+      absent_reasons.insert(waiting_reason(x.body));
+    if (auto x = e.get("root-as-nonroot"); x.status == 200)
+      nonroot_reasons.insert(waiting_reason(x.body));
+    pause_for(250ms);
+  }
+  auto names = [](const std::set<std::string>& xs) {
+    return joined(std::vector<std::string>(xs.begin(), xs.end()));
+  };
+  CHECK_MESSAGE(absent_reasons == std::set<std::string>{"ErrImageNeverPull"},
+                "absent-image waiting reasons seen: " << names(absent_reasons));
+  CHECK_MESSAGE(nonroot_reasons == std::set<std::string>{"CreateContainerConfigError"},
+                "root-as-nonroot waiting reasons seen: " << names(nonroot_reasons));
+  CHECK(unhealthy == 0);
+  report("unhonourable specs: ", probes, " /healthz probes, ", unhealthy, " not 200");
+
+  // Events: Failed ("Error: ...") for both; ErrImageNeverPull from the
+  // image manager with its message.
+  {
+    auto events = e.events_of(str_at(absent_pod, {"metadata", "uid"}));
+    CAPTURE(reasons_of(events));
+    const auto* never = find_event(events, "ErrImageNeverPull");
+    CHECK(never != nullptr);
+    if (never != nullptr) {
+      check_pod_event(*never, absent_pod, "Warning");
+      CHECK(never->get_string("message")
+            == "Container image \"localhost/absent:ci\" is not present with pull "
+               "policy of Never");
+    }
+    const auto* failed = find_event(events, "Failed");
+    REQUIRE(failed != nullptr);
+    check_pod_event(*failed, absent_pod, "Warning");
+    CHECK(failed->get_string("message").starts_with("Error: "));
+  }
+  {
+    auto events = e.events_of(str_at(nonroot_pod, {"metadata", "uid"}));
+    CAPTURE(reasons_of(events));
+    const auto* failed = find_event(events, "Failed");
+    REQUIRE(failed != nullptr);
+    check_pod_event(*failed, nonroot_pod, "Warning");
+    CHECK(failed->get_string("message")
+          == "Error: container's runAsUser breaks non-root policy (pod: \""
+               + pod_ref(nonroot_pod) + "\", container: app)");
+  }
+
+  // Both delete cleanly: no container ever ran, the sandboxes go.
+  std::string before;
+  for (const auto* pod : {&absent_pod, &nonroot_pod})
+    if (auto ids = runtime_containers(str_at(*pod, {"metadata", "uid"})))
+      before += str_at(*pod, {"metadata", "name"}) + ": " + joined(*ids) + "; ";
+  INFO("in the runtime before deletion: " << before);
+  for (const auto* pod : {&absent_pod, &nonroot_pod}) {
+    auto name = str_at(*pod, {"metadata", "name"});
+    CAPTURE(name);
+    e.remove(name);
+    CHECK_MESSAGE(e.wait_gone(name, 20s), name << " still there after 20 s");
+    auto left = runtime_containers(str_at(*pod, {"metadata", "uid"}));
+    REQUIRE(left.has_value());
+    CHECK_MESSAGE(left->empty(), "left in the runtime: " << joined(*left));
+  }
+  auto leftovers = runtime_leftovers({str_at(absent_pod, {"metadata", "uid"}),
+                                      str_at(nonroot_pod, {"metadata", "uid"})});
+  CHECK_MESSAGE(leftovers.empty(), "in the runtime after deletion: " << leftovers);
+  CHECK(e.node().healthz() == 200);
+  CHECK(e.node().running());
+}
