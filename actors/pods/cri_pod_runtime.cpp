@@ -23,8 +23,7 @@ namespace fs = std::filesystem;
 namespace kr = kuberuntime;
 
 kr::qos_class qos_for(const k8s::pod& pod) {
-  auto q = kr::parse_qos_class(to_string(qos_of(pod)));
-  return q ? *q : kr::qos_class::best_effort;
+  return qos_of(pod);
 }
 
 /// Removes the pod's cgroup in every v1 hierarchy (runc creates them on

@@ -38,18 +38,6 @@ struct totals {
 
 } // namespace
 
-std::string_view to_string(qos_class x) noexcept {
-  switch (x) {
-    case qos_class::guaranteed:
-      return "Guaranteed";
-    case qos_class::burstable:
-      return "Burstable";
-    case qos_class::best_effort:
-      break;
-  }
-  return "BestEffort";
-}
-
 k8s::resource_list effective_requests(const k8s::resource_requirements& r) {
   auto result = r.requests;
   for (const auto& [name, value] : r.limits)

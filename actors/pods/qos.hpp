@@ -4,24 +4,16 @@
 /// computed from the cpu and memory requests and limits of all app and init
 /// containers. Pure functions, no actors.
 
+#include "messages/k8s/qos.hpp"
 #include "messages/k8s/pod.hpp"
 
 #include <string_view>
 
 namespace cafelet::actors::pods {
 
-/// A pod's quality-of-service class.
-enum class qos_class : uint8_t {
-  /// Every container has cpu and memory limits equal to its requests.
-  guaranteed,
-  /// Some requests or limits, but not Guaranteed.
-  burstable,
-  /// No cpu or memory request or limit anywhere.
-  best_effort,
-};
-
-/// Returns "Guaranteed", "Burstable" or "BestEffort".
-std::string_view to_string(qos_class x) noexcept;
+/// The pod QoS class (defined with the object model in messages/k8s/qos.hpp).
+using k8s::qos_class;
+using k8s::to_string;
 
 /// Computes the QoS class of `pod` as upstream does: only cpu and memory
 /// count, only quantities above zero count, init containers count, and a

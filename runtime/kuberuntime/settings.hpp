@@ -8,6 +8,7 @@
 /// builders take as input (computed by the caller, e.g. with
 /// `actors::pods::qos_of`; runtime/ does not depend on actors/).
 
+#include "messages/k8s/qos.hpp"
 #include "messages/config/kubelet_config.hpp"
 
 #include <cstdint>
@@ -18,18 +19,11 @@
 
 namespace cafelet::kuberuntime {
 
-/// A pod's quality-of-service class (decides cgroup parent and OOM score).
-enum class qos_class : uint8_t {
-  guaranteed,
-  burstable,
-  best_effort,
-};
-
-/// Returns "Guaranteed", "Burstable" or "BestEffort".
-std::string_view to_string(qos_class x) noexcept;
-
-/// Parses the upstream spelling ("Guaranteed", "Burstable", "BestEffort").
-std::optional<qos_class> parse_qos_class(std::string_view text) noexcept;
+/// The pod QoS class (defined with the object model, shared with the pod
+/// logic in actors/pods).
+using k8s::qos_class;
+using k8s::parse_qos_class;
+using k8s::to_string;
 
 /// The node's resolver configuration (parsed resolv.conf, see dns.hpp).
 struct host_dns {
