@@ -47,6 +47,7 @@
 /// and run the same `diff_views` on the old and new entry of that pod,
 /// keeping a slow relist only as a safety net.
 
+#include "runtime/kuberuntime/labels.hpp"
 #include "messages/pods.hpp"
 
 #include <caf/actor.hpp>
@@ -81,17 +82,13 @@ class client;
 
 namespace cafelet::actors {
 
-/// Label naming a sandbox's or container's pod UID.
-inline constexpr const char* pod_uid_label = "io.kubernetes.pod.uid";
-/// Label naming a sandbox's or container's pod.
-inline constexpr const char* pod_name_label = "io.kubernetes.pod.name";
-/// Label naming a sandbox's or container's pod namespace.
-inline constexpr const char* pod_namespace_label = "io.kubernetes.pod.namespace";
-/// Label naming a container (its name in the pod spec).
-inline constexpr const char* container_name_label = "io.kubernetes.container.name";
-/// Annotation holding a container's restart count.
-inline constexpr const char* restart_count_annotation
-  = "io.kubernetes.container.restartCount";
+// The identity labels and annotations are the ones the runtime builders
+// write (runtime/kuberuntime/labels.hpp).
+using kuberuntime::container_name_label;
+using kuberuntime::pod_name_label;
+using kuberuntime::pod_namespace_label;
+using kuberuntime::pod_uid_label;
+using kuberuntime::restart_count_annotation;
 /// Reason of a died event whose container could not be inspected.
 inline constexpr const char* unknown_exit_reason = "ContainerStatusUnknown";
 /// Exit code of a died event whose container could not be inspected.
