@@ -110,7 +110,8 @@ cafelet_process::cafelet_process(const cafelet_options& opts) {
   if (const char* cri = std::getenv("CAFELET_CRI_ENDPOINT"); cri && *cri)
     args.push_back(std::string{"--container-runtime-endpoint="} + cri);
   args.insert(args.end(), opts.extra_args.begin(), opts.extra_args.end());
-  proc_ = std::make_unique<child_process>(std::move(args));
+  args_ = std::move(args);
+  proc_ = std::make_unique<child_process>(args_);
   REQUIRE(proc_->pid() > 0);
 }
 
@@ -163,7 +164,7 @@ double cafelet_process::metric_or(std::string_view name, double fallback) const 
 }
 
 std::string cafelet_process::output() const {
-  return proc_->output();
+  return earlier_output_ + proc_->output();
 }
 
 std::string cafelet_process::tail(size_t n) const {
@@ -203,6 +204,21 @@ cafelet_process::lines_with(std::initializer_list<std::string_view> words) const
 std::optional<int> cafelet_process::stop(std::chrono::milliseconds limit) {
   proc_->signal(SIGTERM);
   return proc_->wait_exit(limit);
+}
+
+std::optional<int> cafelet_process::kill_hard(std::chrono::milliseconds limit) {
+  proc_->signal(SIGKILL);
+  return proc_->wait_exit(limit);
+}
+
+void cafelet_process::restart() {
+  REQUIRE_MESSAGE(!running(), "cafelet_process::restart while cafelet runs");
+  earlier_output_ += proc_->output();
+  if (!earlier_output_.empty() && earlier_output_.back() != '\n')
+    earlier_output_ += '\n';
+  earlier_output_ += "--- cafelet restarted ---\n";
+  proc_ = std::make_unique<child_process>(args_);
+  REQUIRE(proc_->pid() > 0);
 }
 
 // -- helpers ------------------------------------------------------------------------

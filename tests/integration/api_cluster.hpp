@@ -137,9 +137,19 @@ public:
   /// Sends SIGTERM and waits up to `limit`; returns the exit code.
   std::optional<int> stop(std::chrono::milliseconds limit = std::chrono::seconds{15});
 
+  /// Sends SIGKILL and waits up to `limit`; returns the exit code (137).
+  std::optional<int> kill_hard(std::chrono::milliseconds limit = std::chrono::seconds{5});
+
+  /// Starts cafelet again, after it exited, with the same arguments: the
+  /// same root directory, config and healthz port. output() keeps what the
+  /// earlier process printed, followed by a "--- cafelet restarted ---" line.
+  void restart();
+
 private:
   int port_ = 0;
   std::string root_;
+  std::vector<std::string> args_;
+  std::string earlier_output_;
   std::unique_ptr<child_process> proc_;
 };
 

@@ -8,7 +8,10 @@
 // latency over 20 pods; exit codes under each restart policy with
 // CrashLoopBackOff and its growing back-off; graceful deletion of a
 // TERM-trapping and a TERM-ignoring container (both timings) leaving
-// nothing in the runtime; pod specs cafelet cannot honour; pod events.
+// nothing in the runtime; pod specs cafelet cannot honour; pod events; a
+// container over its memory limit (OOMKilled); kill -9 of cafelet and a
+// new process adopting the running pods; a containerd restart under
+// running pods.
 //
 // Every wait is a bounded poll of the API server; fixed periods are used
 // only to observe that something does NOT change.
@@ -18,12 +21,17 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
+
+#include <sys/wait.h>
 
 using namespace cafelet;
 using namespace cafelet::testing;
@@ -95,6 +103,9 @@ struct pod_spec {
   std::string batch = {};
   /// The container's securityContext (none when null).
   json::value security_context = {};
+  /// resources.limits.memory and resources.requests.memory (none when
+  /// empty).
+  std::string memory = {};
 };
 
 json::value pod_json(const pod_spec& p) {
@@ -118,6 +129,10 @@ json::value pod_json(const pod_spec& p) {
                              json::value{p.script}};
   if (!p.security_context.is_null())
     c["securityContext"] = p.security_context;
+  if (!p.memory.empty()) {
+    c["resources"]["limits"]["memory"] = p.memory;
+    c["resources"]["requests"]["memory"] = p.memory;
+  }
   spec["containers"] = json::array{std::move(c)};
   return pod;
 }
@@ -465,6 +480,102 @@ first_log_time(const cafelet_process& node,
   if (lines.empty())
     return std::nullopt;
   return log_time(lines.front());
+}
+
+bool is_finished(const json::value& pod) {
+  auto ph = phase_of(pod);
+  return ph == "Succeeded" || ph == "Failed";
+}
+
+std::string container_id(const json::value& pod) {
+  return app_status(pod).get_string("containerID");
+}
+
+/// status of the node's Ready condition ("" if the node is unreadable).
+std::string node_ready(api_cluster& cluster) {
+  auto n = cluster.get("/api/v1/nodes/" + std::string{node_name});
+  const auto* c = n.status == 200 ? node_condition(n.body, "Ready") : nullptr;
+  return c != nullptr ? c->get_string("status") : std::string{};
+}
+
+/// What must not change about a running pod across a restart.
+struct running_pod {
+  std::string uid;
+  std::string container_id;
+  int64_t restarts = -1;
+  /// Runtime containers (sandbox included), sorted.
+  std::vector<std::string> runtime;
+};
+
+/// Creates `n` TERM-trapping pods "<stem>-<i>" and waits until all run;
+/// returns what they run as. Fails the test if one does not start.
+std::map<std::string, running_pod> start_pods(pod_e2e& e, std::string_view stem,
+                                              int n) {
+  std::map<std::string, running_pod> out;
+  for (int i = 0; i < n; ++i) {
+    auto name = std::string{stem} + "-" + std::to_string(i);
+    out[name].uid = str_at(e.create({name, std::string{trap_term}}),
+                           {"metadata", "uid"});
+  }
+  for (auto& [name, rp] : out) {
+    json::value p;
+    REQUIRE_MESSAGE(e.wait_pod(name,
+                               [](const json::value& x) {
+                                 return is_running(x) && !container_id(x).empty();
+                               },
+                               60s, p),
+                    name << " never Running; last: " << json::dump(p));
+    rp.container_id = container_id(p);
+    rp.restarts = restart_count(p);
+    auto ids = runtime_containers(rp.uid);
+    REQUIRE(ids.has_value());
+    std::sort(ids->begin(), ids->end());
+    CHECK_MESSAGE(ids->size() == 2, name << " in the runtime: " << joined(*ids));
+    rp.runtime = std::move(*ids);
+  }
+  return out;
+}
+
+/// The first way in which `pods` differ from what they ran as (not
+/// Running, another containerID or restartCount, other runtime containers
+/// when `runtime` is set); empty if none.
+std::string changed(pod_e2e& e, const std::map<std::string, running_pod>& pods,
+                    bool runtime = false) {
+  for (const auto& [name, rp] : pods) {
+    auto p = e.get(name);
+    if (p.status != 200)
+      return name + ": GET " + std::to_string(p.status);
+    if (!is_running(p.body) || container_id(p.body) != rp.container_id
+        || restart_count(p.body) != rp.restarts)
+      return name + ": phase " + phase_of(p.body) + ", containerID "
+             + container_id(p.body) + " (was " + rp.container_id
+             + "), restartCount " + std::to_string(restart_count(p.body))
+             + " (was " + std::to_string(rp.restarts) + "): "
+             + json::dump(p.body);
+    if (runtime) {
+      auto ids = runtime_containers(rp.uid);
+      if (!ids)
+        return "ctr failed";
+      std::sort(ids->begin(), ids->end());
+      if (*ids != rp.runtime)
+        return name + ": runtime containers " + joined(*ids) + " (were "
+               + joined(rp.runtime) + ")";
+    }
+  }
+  return {};
+}
+
+/// Runs `cmd` through the shell; returns its exit status and output.
+std::pair<int, std::string> run_shell(const std::string& cmd) {
+  std::string out;
+  FILE* f = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (f == nullptr)
+    return {-1, "popen failed"};
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof(buf), f))
+    out.append(buf, n);
+  int status = ::pclose(f);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 } // namespace
@@ -1040,6 +1151,190 @@ TEST_CASE("pod specs cafelet cannot honour end in a clear reason and event, "
   auto leftovers = runtime_leftovers({str_at(absent_pod, {"metadata", "uid"}),
                                       str_at(nonroot_pod, {"metadata", "uid"})});
   CHECK_MESSAGE(leftovers.empty(), "in the runtime after deletion: " << leftovers);
+  CHECK(e.node().healthz() == 200);
+  CHECK(e.node().running());
+}
+
+TEST_CASE("a container over its memory limit is OOMKilled: exit code 137, "
+          "phase Failed") {
+  pod_e2e e;
+  INFO(e.dump());
+  // Doubles a shell string until the 16 MiB limit stops it.
+  pod_spec hog{"hog", "a=x; while true; do a=\"$a$a\"; done", "Never"};
+  hog.memory = "16Mi";
+  e.create(hog);
+  auto t0 = steady_clock::now();
+  json::value p;
+  REQUIRE_MESSAGE(e.wait_pod("hog", is_finished, 60s, p),
+                  "hog never finished; last: " << json::dump(p));
+  report("hog (16Mi, Never) finished ", seconds_since(t0), " s after creation");
+  CAPTURE(json::dump(p));
+  CHECK(phase_of(p) == "Failed");
+  const auto& cs = app_status(p);
+  CHECK(str_at(cs, {"state", "terminated", "reason"}) == "OOMKilled");
+  CHECK(int_at(cs, {"state", "terminated", "exitCode"}) == 137);
+  CHECK(cs.get_string("containerID").starts_with("containerd://"));
+  CHECK(restart_count(p) == 0);
+  CHECK(str_at(p, {"status", "qosClass"}) == "Burstable");
+  const auto* ready = condition(p, "Ready");
+  REQUIRE(ready != nullptr);
+  CHECK(ready->get_string("status") == "False");
+  CHECK(ready->get_string("reason") == "PodFailed");
+  CHECK(e.node().healthz() == 200);
+  CHECK(e.node().running());
+}
+
+TEST_CASE("kill -9 of cafelet: a new process adopts the running pods "
+          "without restarting them, and still deletes them") {
+  constexpr std::string_view adopted = "adopted a running pod from the container runtime";
+  pod_e2e e;
+  INFO(e.dump());
+  auto pods = start_pods(e, "adopt", 5);
+  REQUIRE(e.node().lines_with({adopted}).empty());
+
+  REQUIRE(e.node().kill_hard() == 128 + SIGKILL);
+  // The runtime keeps everything while no kubelet runs.
+  CHECK_MESSAGE(changed(e, pods, true).empty(), changed(e, pods, true));
+  auto t0 = steady_clock::now();
+  e.node().restart();
+  std::vector<std::string> lines;
+  bool all = eventually(
+    [&] {
+      lines = e.node().lines_with({adopted});
+      return lines.size() >= pods.size();
+    },
+    30s);
+  auto took = seconds_since(t0);
+  CHECK_MESSAGE(all, lines.size() << " adoption log lines 30 s after the restart");
+  report("kill -9: ", lines.size(), " pods adopted ", took, " s after the new process started");
+  CHECK(e.node().healthz() == 200);
+  CHECK(eventually([&] { return node_ready(e.cluster()) == "True"; }, 15s));
+  // Watched for 8 s (status reports every 5 s, relists every second):
+  // nothing restarts, nothing new in the runtime.
+  std::string diff;
+  auto window = steady_clock::now();
+  while (diff.empty() && seconds_since(window) < 8.0) {
+    diff = changed(e, pods, true);
+    pause_for(250ms);
+  }
+  CHECK_MESSAGE(diff.empty(), "after adoption: " << diff);
+  CHECK(e.node().lines_with({adopted}).size() == pods.size());
+  for (const auto& [name, rp] : pods) {
+    CAPTURE(name);
+    auto found = std::any_of(lines.begin(), lines.end(), [&](const std::string& l) {
+      return l.find("pod=e2e/" + name + " ") != std::string::npos;
+    });
+    CHECK_MESSAGE(found, "no adoption line for " << name);
+  }
+
+  // Deleting an adopted pod still stops and removes it.
+  auto asked = steady_clock::now();
+  e.remove("adopt-0");
+  REQUIRE_MESSAGE(e.wait_gone("adopt-0", 20s), "adopt-0 still there after 20 s");
+  report("kill -9: adopted pod adopt-0 gone ", seconds_since(asked), " s after DELETE");
+  std::optional<std::vector<std::string>> left;
+  CHECK_MESSAGE(eventually(
+                  [&] {
+                    left = runtime_containers(pods["adopt-0"].uid);
+                    return left && left->empty();
+                  },
+                  15s),
+                "left in the runtime: " << (left ? joined(*left) : "<ctr failed>"));
+  auto leftovers = runtime_leftovers({pods["adopt-0"].uid});
+  CHECK_MESSAGE(leftovers.empty(), "in the runtime after deletion: " << leftovers);
+  pods.erase("adopt-0");
+  CHECK_MESSAGE(changed(e, pods).empty(), changed(e, pods));
+  CHECK(e.node().running());
+}
+
+TEST_CASE("containerd restarts under running pods: they keep running, the "
+          "node stays Ready, new pods start") {
+  const char* src = std::getenv("CAFELET_SOURCE_ROOT");
+  REQUIRE_MESSAGE(src != nullptr, "CAFELET_SOURCE_ROOT is not set");
+  REQUIRE_MESSAGE(std::getenv("CAFELET_CTD_DIR") != nullptr,
+                  "not inside scripts/with-containerd-lab.sh");
+  pod_e2e e;
+  INFO(e.dump());
+  auto pods = start_pods(e, "steady", 3);
+
+  // The daemon's pid, from "running pid <n> endpoint ...".
+  auto lab = std::string{src} + "/scripts/containerd-lab.sh";
+  auto daemon_pid = [&] {
+    auto [rc, out] = run_shell(lab + " status");
+    std::istringstream words{out};
+    std::string running, pid_word, pid;
+    words >> running >> pid_word >> pid;
+    return rc == 0 && running == "running" && pid_word == "pid" ? pid : std::string{};
+  };
+  auto pid_before = daemon_pid();
+  REQUIRE_MESSAGE(!pid_before.empty(), "containerd-lab.sh status: no pid");
+
+  // The restart runs beside a watch of /healthz, the node's Ready
+  // condition and the pods, continued for 15 s after it.
+  std::atomic<bool> done{false};
+  std::pair<int, std::string> restart_result;
+  auto t0 = steady_clock::now();
+  double restart_took = 0;
+  std::thread restarter{[&] {
+    restart_result = run_shell(lab + " restart");
+    restart_took = seconds_since(t0);
+    done = true;
+  }};
+  int probes = 0;
+  std::vector<std::string> unhealthy;
+  double not_ready_since = -1; // < 0: Ready
+  double longest_not_ready = 0;
+  std::string ready_seen;
+  std::string diff;
+  std::optional<steady_clock::time_point> finished;
+  while (!finished || seconds_since(*finished) < 15.0) {
+    if (!finished && done)
+      finished = steady_clock::now();
+    auto now = seconds_since(t0);
+    ++probes;
+    if (auto code = e.node().healthz(); code != 200)
+      unhealthy.push_back(std::to_string(code) + " at " + std::to_string(now) + " s");
+    auto ready = node_ready(e.cluster());
+    if (ready_seen.empty() || !ready_seen.ends_with(ready + " "))
+      ready_seen += "[" + std::to_string(now) + " s] " + ready + " ";
+    if (ready != "True") {
+      if (not_ready_since < 0)
+        not_ready_since = now;
+      longest_not_ready = std::max(longest_not_ready, now - not_ready_since);
+    } else {
+      not_ready_since = -1;
+    }
+    if (diff.empty())
+      diff = changed(e, pods);
+    pause_for(200ms);
+  }
+  restarter.join();
+  REQUIRE_MESSAGE(restart_result.first == 0,
+                  "containerd-lab.sh restart: " << restart_result.second);
+  auto pid_after = daemon_pid();
+  CHECK_MESSAGE((!pid_after.empty() && pid_after != pid_before),
+                "containerd pid " << pid_before << " before, " << pid_after
+                                  << " after: " << restart_result.second);
+  report("containerd restart took ", restart_took, " s; ", probes, " probes, ",
+         unhealthy.size(), " /healthz not 200; longest not Ready ",
+         longest_not_ready, " s; Ready seen: ", ready_seen);
+  CHECK_MESSAGE(unhealthy.empty(), "/healthz: " << joined(unhealthy));
+  CHECK_MESSAGE(longest_not_ready <= 10.0, "Ready over time: " << ready_seen);
+  CHECK(node_ready(e.cluster()) == "True");
+  CHECK_MESSAGE(diff.empty(), "during or after the restart: " << diff);
+  CHECK(e.node().running());
+  // The runtime still holds exactly what it held.
+  auto after = changed(e, pods, true);
+  CHECK_MESSAGE(after.empty(), "after the restart: " << after);
+
+  // A pod created afterwards starts.
+  e.create({"after-restart", std::string{trap_term}});
+  auto created = steady_clock::now();
+  json::value p;
+  CHECK_MESSAGE(e.wait_pod("after-restart", is_running, 30s, p),
+                "after-restart never Running; last: " << json::dump(p));
+  report("containerd restart: a new pod Running ", seconds_since(created),
+         " s after creation");
   CHECK(e.node().healthz() == 200);
   CHECK(e.node().running());
 }
