@@ -24,6 +24,7 @@ constexpr caf::atom_value node_status_name = caf::atom("nodestatus");
 constexpr caf::atom_value pod_manager_name = caf::atom("podmgr");
 constexpr caf::atom_value status_manager_name = caf::atom("statusmgr");
 constexpr caf::atom_value pods_supervisor_name = caf::atom("podsup");
+constexpr caf::atom_value pleg_name = caf::atom("pleg");
 
 /// Options for supervisors of long-lived node components: restart quickly
 /// (the lease must be back before its next renewal), give up only on a
@@ -86,6 +87,7 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
     pm.pods_supervisor = w->pods_supervisor;
     pm.status_manager = w->status_manager;
     pm.events = w->events;
+    pm.pleg = w->pleg;
     pm.node = node_view;
     pm.clock = system_wall_clock();
     pm.stats = w->stats.pod_manager;
@@ -100,7 +102,9 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
     pc.consumer = w->pod_manager;
     pc.node_status = w->node_status;
     pc.stats = w->stats.pleg;
-    return parent->spawn(pleg, make_cri_pleg_source(w->cri), pc);
+    auto h = parent->spawn(pleg, make_cri_pleg_source(w->cri), pc);
+    register_incarnation(parent->home_system(), pleg_name, h);
+    return h;
   };
 }
 
@@ -222,6 +226,7 @@ void make_relays(caf::actor_system& sys, agent_wiring& w) {
     w.pod_manager = spawn_relay(sys, pod_manager_name, w.stats.relay_drops);
     w.status_manager = spawn_relay(sys, status_manager_name, w.stats.relay_drops);
     w.pods_supervisor = spawn_relay(sys, pods_supervisor_name, w.stats.relay_drops);
+    w.pleg = spawn_relay(sys, pleg_name, w.stats.relay_drops);
   }
 }
 
@@ -232,8 +237,9 @@ void stop_relays(caf::actor_system& sys, agent_wiring& w) {
   sys.registry().erase(pod_manager_name);
   sys.registry().erase(status_manager_name);
   sys.registry().erase(pods_supervisor_name);
+  sys.registry().erase(pleg_name);
   for (auto* relay : {&w.events, &w.pod_source, &w.node_status, &w.pod_manager,
-                      &w.status_manager, &w.pods_supervisor}) {
+                      &w.status_manager, &w.pods_supervisor, &w.pleg}) {
     if (*relay)
       caf::anon_send_exit(*relay, caf::exit_reason::user_shutdown);
     *relay = nullptr;

@@ -75,6 +75,7 @@ struct agent_wiring {
   caf::actor pod_manager;
   caf::actor status_manager;
   caf::actor pods_supervisor;
+  caf::actor pleg;
   /// The container runtime (null: none configured).
   std::shared_ptr<cri::client> cri;
   /// Node allocatable as registered (for admission and the downward API).

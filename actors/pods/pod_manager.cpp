@@ -3,6 +3,7 @@
 #include "actors/pods/status_manager.hpp"
 
 #include "messages/atoms.hpp"
+#include "messages/errors.hpp"
 #include "messages/log.hpp"
 #include "messages/supervision.hpp"
 
@@ -77,6 +78,7 @@ void reject(self_ptr self, const k8s::pod_ptr& pod,
 void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
   auto& st = self->state;
   const auto& meta = pod->metadata;
+  st.api_uids.insert(meta.uid);
   if (st.finished.count(meta.uid) > 0)
     return; // its worker is done; nothing runs here any more
   auto i = st.pods.find(meta.uid);
@@ -111,6 +113,7 @@ void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
 
 void on_removed(self_ptr self, const k8s::pod_ptr& pod) {
   auto& st = self->state;
+  st.api_uids.erase(pod->metadata.uid);
   st.finished.erase(pod->metadata.uid); // (its order entry ages out)
   // Gone from the API server: the status manager stops patching it (a
   // final status still pending is published first).
@@ -138,6 +141,51 @@ void on_removed(self_ptr self, const k8s::pod_ptr& pod) {
   mp.pod = pod;
   count_running(st);
   caf::anon_send(mp.worker, pod_removed_atom::value, pod->metadata.uid);
+}
+
+/// Starts a worker for every pod the runtime runs that is not bound here
+/// (any more): it adopts what runs and removes it.
+void clean_orphans(self_ptr self, const runtime_snapshot& snap) {
+  auto& st = self->state;
+  for (const auto& rp : snap.pods) {
+    if (rp.uid.empty() || st.pods.count(rp.uid) > 0 || st.finished.count(rp.uid) > 0
+        || st.api_uids.count(rp.uid) > 0)
+      continue;
+    bool has_sandbox = false;
+    for (const auto& sb : rp.sandboxes)
+      has_sandbox = has_sandbox || !sb.id.empty();
+    if (!has_sandbox)
+      continue;
+    k8s::pod orphan;
+    orphan.metadata.uid = rp.uid;
+    orphan.metadata.name = rp.name;
+    orphan.metadata.namespace_ = rp.ns;
+    auto pod = std::make_shared<const k8s::pod>(std::move(orphan));
+    log::info(0, "cleaning up a pod that is no longer bound to this node",
+              {log::pod_field(rp.ns, rp.name), log::kv("podUID", rp.uid)});
+    auto& mp = st.pods[rp.uid];
+    mp.pod = pod;
+    mp.removed = true;
+    if (st.cfg.pods_supervisor)
+      caf::anon_send(st.cfg.pods_supervisor,
+                     start_child{"pod", rp.uid, restart_policy::transient,
+                                 caf::make_message(pod)});
+  }
+  count_running(st);
+}
+
+void find_orphans(self_ptr self) {
+  auto& st = self->state;
+  if (st.orphans_checked || !st.cfg.pleg)
+    return;
+  st.orphans_checked = true;
+  self->request(st.cfg.pleg, std::chrono::seconds{60}, caf::get_atom::value)
+    .then([self](const runtime_snapshot& snap) { clean_orphans(self, snap); },
+          [self](const caf::error& err) {
+            self->state.orphans_checked = false; // try at the next sync
+            log::warning("could not look for orphaned pods",
+                         {log::kv("err", describe(err))});
+          });
 }
 
 } // namespace
@@ -171,12 +219,13 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
           break;
       }
     },
-    [](const watch_synced& x) {
+    [self](const watch_synced& x) {
       // The watch emits DELETED for pods that vanished during an outage,
       // so the known set is already in sync here.
       log::info(2, "pods in sync with the API server",
                 {log::kv("resourceVersion", x.resource_version),
                  log::kv("pods", x.items), log::kv("generation", x.generation)});
+      find_orphans(self);
     },
     [self](const container_event& ev) {
       auto& st = self->state;

@@ -17,13 +17,16 @@
 ///   `stop_child{uid}` to the pods supervisor; `(pod_update_atom, pod_ptr)`
 ///   and `(pod_removed_atom, uid)` and `container_event` to workers;
 ///   `pod_status_update` (rejected pods) to the status manager;
-///   `record_event` to the event recorder.
+///   `record_event` to the event recorder; `get_atom` to the PLEG once,
+///   after the first sync, to find orphaned pods (each gets a worker that
+///   adopts and removes it).
 /// Supervised by: the node supervisor (permanent). A new incarnation knows
 ///   nothing; the watch's next relist and the workers' hellos rebuild it
 ///   (workers keep running meanwhile under the pods supervisor).
 
 #include "actors/clock.hpp"
 #include "actors/pods/admission.hpp"
+#include "actors/runtime/pleg.hpp"
 #include "messages/api.hpp"
 #include "messages/k8s/decode.hpp"
 #include "messages/pods.hpp"
@@ -67,6 +70,10 @@ struct pod_manager_config {
   caf::actor status_manager;
   /// Receives `record_event` (may be null).
   caf::actor events;
+  /// The PLEG (may be null): after the first sync with the API server its
+  /// snapshot tells which pods run here without being bound here any more
+  /// (orphans of an earlier cafelet), and they are cleaned up.
+  caf::actor pleg;
   /// What admission checks against.
   pods::admission_node node;
   /// Wall clock for status times.
@@ -90,6 +97,11 @@ struct managed_pod {
 /// State of the pod manager.
 struct pod_manager_state {
   pod_manager_config cfg;
+  /// True once orphans were looked for.
+  bool orphans_checked = false;
+  /// Every pod UID bound here per the API server, finished ones included
+  /// (their containers stay until the pod is deleted; they are no orphans).
+  std::unordered_set<std::string> api_uids;
   std::unordered_map<std::string, managed_pod> pods;
   /// UIDs whose worker finished (bounded, oldest dropped first): later
   /// MODIFIED events for them (status patches, the final delete) must not

@@ -90,6 +90,11 @@ void publish(self_ptr self, bool final = false) {
   obs.terminal = st.machine == pod_state::completed
                  || st.machine == pod_state::terminated;
   auto next = pods::compute_status(*st.pod, obs, st.last_status, now(self));
+  if (st.deadline_exceeded) {
+    next.phase = "Failed";
+    next.reason = "DeadlineExceeded";
+    next.message = "Pod was active on the node longer than the specified deadline";
+  }
   if (!final && !pods::status_changed(st.last_status, next))
     return;
   st.last_status = next;
@@ -562,6 +567,12 @@ void delete_requested(self_ptr self) {
   if (st.machine == pod_state::terminating || st.machine == pod_state::cleaning_up
       || st.machine == pod_state::terminated)
     return;
+  if (st.finding) {
+    // First learn what already runs (a restart, an orphan), so that the
+    // termination stops and removes it too.
+    st.delete_pending = true;
+    return;
+  }
   log::info(1, "pod terminating", {pod_kv(self), log::kv("podUID", st.uid),
                                    log::kv("grace_s", grace_seconds(*st.pod))});
   fire(self, pod_event::delete_requested);
@@ -655,6 +666,29 @@ void settle_adopted(self_ptr self) {
     publish(self);
 }
 
+/// activeDeadlineSeconds, counted from status.startTime (now for a pod
+/// that starts here).
+void arm_deadline(self_ptr self) {
+  auto& st = self->state;
+  const auto& deadline = st.pod->spec.active_deadline_seconds;
+  if (!deadline)
+    return;
+  auto started = st.pod->status.start_time.value_or(now(self));
+  auto elapsed = duration_cast<milliseconds>(now(self) - started);
+  auto left = std::max(milliseconds{0}, seconds{*deadline} - elapsed);
+  after(self, left, [self] {
+    auto& st = self->state;
+    if (!is_live(st.machine))
+      return;
+    st.deadline_exceeded = true;
+    event(self, "Warning", "DeadlineExceeded",
+          "Pod was active on the node longer than the specified deadline");
+    log::info(0, "pod exceeded its activeDeadlineSeconds; stopping it",
+              {pod_kv(self), log::kv("podUID", st.uid)});
+    fire(self, pod_event::delete_requested);
+  });
+}
+
 } // namespace
 
 caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
@@ -682,17 +716,29 @@ caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
   st.ops->run<caf::expected<pods::existing_pod>>(
     [rt, pod_now](auto cb) { rt->find_pod(*pod_now, std::move(cb)); },
     [self](caf::expected<pods::existing_pod>& found) {
+      auto& st = self->state;
+      st.finding = false;
       if (found)
         adopt(self, *found);
       else
         log::warning("could not look for existing containers; starting the pod",
                      {pod_kv(self), log::kv("err", describe(found.error()))});
-      if (self->state.machine != pod_state::admitting)
-        return; // deleted meanwhile
-      bool adopted = self->state.adopted_sandbox.has_value();
+      if (st.machine != pod_state::admitting)
+        return;
+      if (st.delete_pending) {
+        // Deleted before it started here: stop and remove what was found.
+        if (st.adopted_sandbox) {
+          st.sandbox = std::move(st.adopted_sandbox);
+          st.adopted_sandbox.reset();
+        }
+        delete_requested(self);
+        return;
+      }
+      bool adopted = st.adopted_sandbox.has_value();
       fire(self, pod_event::admitted);
       if (adopted)
         settle_adopted(self);
+      arm_deadline(self);
     });
   return st.ops->handlers().or_else(caf::behavior{
     [self](tick_atom, uint64_t gen) {

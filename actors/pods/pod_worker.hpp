@@ -23,7 +23,10 @@
 /// already runs for its pod (a cafelet restart); a ready sandbox and running
 /// containers are adopted as they are (restart counts kept), exited ones
 /// are handled by the restart policy.
-/// Not yet: probes, volumes, activeDeadlineSeconds.
+/// activeDeadlineSeconds: when it passes (counted from status.startTime),
+/// the containers are stopped and the pod ends Failed, reason
+/// DeadlineExceeded, as upstream.
+/// Not yet: probes, volumes.
 
 #include "actors/clock.hpp"
 #include "actors/pods/async_ops.hpp"
@@ -93,6 +96,12 @@ struct pod_worker_state {
   /// A ready sandbox found at start-up (re-adoption), used instead of
   /// creating one.
   std::optional<pods::sandbox_info> adopted_sandbox;
+  /// The start-up look for existing containers is still running.
+  bool finding = true;
+  /// Deletion arrived while `finding`: terminate once it is known what runs.
+  bool delete_pending = false;
+  /// activeDeadlineSeconds passed: the pod ends Failed/DeadlineExceeded.
+  bool deadline_exceeded = false;
   std::vector<container_slot> init_containers;
   std::vector<container_slot> containers;
   /// Index of the init container running (initializing).

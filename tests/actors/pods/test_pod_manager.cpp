@@ -1,6 +1,7 @@
 // The pod manager under virtual time: admission, worker start/stop through
 // the supervisor, routing of updates and container events, rejection.
 #include "actors/pods/pod_manager.hpp"
+#include "actors/runtime/pleg.hpp"
 #include "messages/supervision.hpp"
 #include "tests/actors/pods/pod_builders.hpp"
 #include "tests/actors/test_fixture.hpp"
@@ -80,8 +81,11 @@ struct fixture : cafelet::testing::deterministic_fixture {
   caf::actor mgr;
   std::vector<caf::actor> workers;
 
+  caf::actor pleg_actor;
+
   void start(int64_t max_pods = 110) {
     pod_manager_config cfg;
+    cfg.pleg = pleg_actor;
     cfg.pods_supervisor = rec;
     cfg.status_manager = rec;
     cfg.events = rec;
@@ -219,4 +223,48 @@ TEST_CASE_FIXTURE(fixture, "a pod removed before its worker said hello is remove
   auto& ws = state_of<worker_state>(w);
   CHECK(ws.updates.size() == 1);
   REQUIRE(ws.removed.size() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "pods running here but no longer bound here are cleaned up after the first sync") {
+  // The runtime runs two pods: one the API server still binds here, and
+  // an orphan; a finished pod known to the API server is left alone too.
+  pleg_actor = sys->spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](caf::get_atom) {
+      runtime_snapshot snap;
+      for (auto uid : {"uid-1", "uid-orphan", "uid-done"}) {
+        runtime_pod p;
+        p.uid = uid;
+        p.name = std::string{"p-"} + uid;
+        p.ns = "default";
+        runtime_sandbox sb;
+        sb.id = std::string{"sb-"} + uid;
+        sb.pod_uid = uid;
+        p.sandboxes.push_back(sb);
+        snap.pods.push_back(std::move(p));
+      }
+      return snap;
+    }};
+  });
+  start();
+  caf::anon_send(mgr, event(k8s::watch_event_type::added,
+                            test::shared_pod("uid-1", test::make_container("a"))));
+  caf::anon_send(mgr, event(k8s::watch_event_type::added,
+                            with_phase(test::shared_pod("uid-done", test::make_container("a")),
+                                       "Succeeded")));
+  watch_synced synced;
+  synced.generation = 1;
+  caf::anon_send(mgr, synced);
+  run();
+  REQUIRE(seen().started.size() == 2);
+  CHECK(seen().started[0].name == "uid-1");
+  CHECK(seen().started[1].name == "uid-orphan");
+  // The orphan's worker learns at hello that its pod is gone.
+  auto w = worker_for("uid-orphan");
+  auto& ws = state_of<worker_state>(w);
+  REQUIRE(ws.removed.size() == 1);
+  // Later syncs do not look again.
+  caf::anon_send(mgr, synced);
+  run();
+  CHECK(seen().started.size() == 2);
+  caf::anon_send_exit(pleg_actor, caf::exit_reason::user_shutdown);
 }

@@ -388,3 +388,44 @@ TEST_CASE_FIXTURE(fixture, "an adopted exited container follows the restart poli
     CHECK(app().restart_count == 5);
   }
 }
+
+TEST_CASE_FIXTURE(fixture, "activeDeadlineSeconds stops the pod: Failed, DeadlineExceeded") {
+  auto p = *pod_with("Always");
+  p.spec.active_deadline_seconds = 30;
+  start(std::make_shared<const k8s::pod>(std::move(p)));
+  CHECK(seen().last().phase == "Running");
+  advance(29s);
+  CHECK(!rt->called("stop c1 30"));
+  advance(1s);
+  CHECK(rt->called("stop c1 30"));
+  CHECK(seen().has_event("DeadlineExceeded"));
+  CHECK(seen().last().phase == "Failed");
+  CHECK(seen().last().reason == "DeadlineExceeded");
+  CHECK(seen().statuses.back().final);
+  REQUIRE(seen().done.size() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "a pod deleted while looking for existing containers removes what was found") {
+  pods::existing_pod found;
+  found.sandbox = pods::sandbox_info{"sb-orphan", {}};
+  found.containers.push_back({"app", "old1", true, 0, "", 0, ""});
+  rt->existing = found;
+  // The manager already knows the pod is gone: its hello is answered and a
+  // removal follows before the runtime's answer is processed.
+  auto pod = pod_with("Always");
+  seen().pod = pod;
+  pod_worker_config cfg;
+  cfg.runtime = rt;
+  cfg.manager = w;
+  cfg.status_manager = w;
+  cfg.events = w;
+  worker = sys->spawn(pod_worker, cfg, pod);
+  caf::anon_send(worker, pod_removed_atom::value, std::string{"uid-1"});
+  run();
+  CHECK(!rt->called("run_sandbox 0"));
+  CHECK(rt->called("stop old1 30"));
+  CHECK(rt->called("remove old1"));
+  CHECK(rt->called("stop_sandbox sb-orphan"));
+  CHECK(rt->called("remove_sandbox sb-orphan"));
+  REQUIRE(seen().done.size() == 1);
+}
