@@ -636,7 +636,10 @@ void adopt(self_ptr self, const pods::existing_pod& found) {
       ++st.init_index;
     else
       break;
-  log::info(0, "adopted a running pod from the container runtime",
+  log::info(0,
+            st.delete_pending
+              ? "found the containers of a removed pod in the runtime; removing them"
+              : "adopted a running pod from the container runtime",
             {pod_kv(self), log::kv("podUID", st.uid),
              log::kv("sandbox", found.sandbox->id),
              log::kv("running_containers", running)});
