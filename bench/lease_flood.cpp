@@ -22,6 +22,7 @@
 // watch incarnation lists them into the pod source; the RSS growth over
 // that list divided by the pods is the cost of one cached pod).
 
+#include "bench/process_stats.hpp"
 #include "actors/api/link.hpp"
 #include "actors/lease/lease.hpp"
 #include "actors/pods/pod_source.hpp"
@@ -135,13 +136,7 @@ options parse(int argc, char** argv) {
 
 // -- process measurements -----------------------------------------------------
 
-long long rss_bytes() {
-  std::ifstream in{"/proc/self/statm"};
-  long long size = 0;
-  long long resident = 0;
-  in >> size >> resident;
-  return resident * static_cast<long long>(sysconf(_SC_PAGESIZE));
-}
+using bench::rss_bytes;
 
 double cpu_seconds() {
   rusage ru{};

@@ -8,6 +8,7 @@
 // two containers, probes, env, projected volume, managedFields) with the
 // Running status of 12-watch-pods-timeout10; about 6 KB per event.
 
+#include "bench/process_stats.hpp"
 #include "messages/k8s/decode.hpp"
 #include "net/watch/line_splitter.hpp"
 
@@ -150,14 +151,7 @@ std::string event_line(size_t i, std::string_view type) {
   return out;
 }
 
-/// Resident set size in bytes (from /proc/self/statm).
-long long rss_bytes() {
-  std::ifstream in{"/proc/self/statm"};
-  long long size = 0;
-  long long resident = 0;
-  in >> size >> resident;
-  return resident * static_cast<long long>(sysconf(_SC_PAGESIZE));
-}
+using bench::rss_bytes;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
