@@ -57,19 +57,22 @@ public:
       cb(made.error());
       return;
     }
-    std::error_code ec;
-    fs::create_directories(kr::pod_log_directory(cfg_.settings, pod), ec);
+    auto log_dir = kr::pod_log_directory(cfg_.settings, pod);
     auto config = made->config;
     auto parent = kr::pod_cgroup_parent(cfg_.settings, qos, pod.metadata.uid);
     auto self = this;
     client_->run_pod_sandbox(
       kr::make_run_sandbox_request(config),
-      [self, config, parent, cb = std::move(cb)](
+      [self, config, parent, log_dir, cb = std::move(cb)](
         caf::expected<cri::pb::RunPodSandboxResponse> r) mutable {
         if (!r) {
           cb(r.error());
           return;
         }
+        // File system work on the gRPC thread, not on the pod worker's;
+        // containers write their logs here, so before any CreateContainer.
+        std::error_code ec;
+        fs::create_directories(log_dir, ec);
         auto id = r->pod_sandbox_id();
         {
           std::lock_guard<std::mutex> guard{self->mtx_};
