@@ -98,36 +98,48 @@ public:
       });
   }
 
-  void ensure_image(const k8s::pod&, const k8s::container& c,
-                    runtime_cb<ready_image> cb) override {
-    auto policy = c.image_pull_policy.empty() ? std::string{"IfNotPresent"}
-                                              : c.image_pull_policy;
-    auto image = c.image;
+  void image_status(const k8s::container& c,
+                    runtime_cb<std::optional<ready_image>> cb) override {
     cri::pb::ImageStatusRequest req;
-    req.mutable_image()->set_image(image);
-    auto client = client_;
+    req.mutable_image()->set_image(c.image);
     client_->image_status(
-      std::move(req), [client, image, policy, cb = std::move(cb)](
-                        caf::expected<cri::pb::ImageStatusResponse> r) mutable {
-        if (r && r->has_image() && policy != "Always") {
-          cb(ready_image{r->image().id(), false});
+      std::move(req),
+      [cb = std::move(cb)](caf::expected<cri::pb::ImageStatusResponse> r) mutable {
+        if (!r) {
+          cb(r.error());
           return;
         }
-        if (policy == "Never") {
-          cb(make_error(errc::not_found, "Container image \"" + image
-                                           + "\" is not present with pull policy of Never"));
+        if (!r->has_image() || r->image().id().empty()) {
+          cb(std::optional<ready_image>{});
           return;
         }
-        cri::pb::PullImageRequest pull;
-        pull.mutable_image()->set_image(image);
-        client->pull_image(std::move(pull),
-                           [cb = std::move(cb)](
-                             caf::expected<cri::pb::PullImageResponse> p) mutable {
-                             if (!p)
-                               cb(p.error());
-                             else
-                               cb(ready_image{p->image_ref(), true});
-                           });
+        cb(std::optional<ready_image>{ready_image{r->image().id(), r->image().size()}});
+      });
+  }
+
+  void pull_image(const k8s::pod&, const k8s::container& c,
+                  runtime_cb<ready_image> cb) override {
+    cri::pb::PullImageRequest pull;
+    pull.mutable_image()->set_image(c.image);
+    auto client = client_;
+    auto image = c.image;
+    client_->pull_image(
+      std::move(pull), [client, image, cb = std::move(cb)](
+                         caf::expected<cri::pb::PullImageResponse> p) mutable {
+        if (!p) {
+          cb(p.error());
+          return;
+        }
+        // The size for the Pulled event, as upstream asks after a pull.
+        cri::pb::ImageStatusRequest req;
+        req.mutable_image()->set_image(p->image_ref());
+        auto ref = p->image_ref();
+        client->image_status(
+          std::move(req), [ref, cb = std::move(cb)](
+                            caf::expected<cri::pb::ImageStatusResponse> r) mutable {
+            uint64_t size = r && r->has_image() ? r->image().size() : 0;
+            cb(ready_image{ref, size});
+          });
       });
   }
 
@@ -175,7 +187,7 @@ public:
           cb(r.error());
           return;
         }
-        // The image ID comes from ensure_image (ImageStatus/PullImage).
+        // The image ID comes from image_status/pull_image.
         cb(created_container{r->container_id(), {}});
       });
   }
@@ -227,10 +239,11 @@ public:
   }
 
   void find_pod(const k8s::pod& pod, runtime_cb<existing_pod> cb) override {
+    // Every sandbox of the pod, ready or not: the newest is adopted (or
+    // replaced when not ready), older ones are stale.
     cri::pb::ListPodSandboxRequest req;
     auto* f = req.mutable_filter();
     (*f->mutable_label_selector())["io.kubernetes.pod.uid"] = pod.metadata.uid;
-    f->mutable_state()->set_state(cri::pb::SANDBOX_READY);
     auto self = this;
     auto pod_copy = std::make_shared<const k8s::pod>(pod);
     client_->list_pod_sandbox(
@@ -248,7 +261,11 @@ public:
           cb(existing_pod{});
           return;
         }
-        self->adopt_sandbox(*pod_copy, *newest, std::move(cb));
+        std::vector<std::string> stale;
+        for (const auto& sb : r->items())
+          if (&sb != newest)
+            stale.push_back(sb.id());
+        self->adopt_sandbox(*pod_copy, *newest, std::move(stale), std::move(cb));
       });
   }
 
@@ -258,7 +275,7 @@ private:
   /// Re-creates the bookkeeping of an adopted sandbox, then collects its
   /// containers (newest per name; exit codes of exited ones).
   void adopt_sandbox(const k8s::pod& pod, const cri::pb::PodSandbox& sb,
-                     runtime_cb<existing_pod> cb) {
+                     std::vector<std::string> stale, runtime_cb<existing_pod> cb) {
     auto qos = qos_for(pod);
     auto attempt = sb.metadata().attempt();
     if (auto made = kr::make_sandbox_config(pod, qos, attempt, cfg_.settings)) {
@@ -269,7 +286,9 @@ private:
     }
     auto found = std::make_shared<existing_pod>();
     found->sandbox = sandbox_info{sb.id(), {}};
+    found->sandbox_ready = sb.state() == cri::pb::SANDBOX_READY;
     found->sandbox_attempt = attempt;
+    found->stale_sandboxes = std::move(stale);
     auto self = this;
     cri::pb::PodSandboxStatusRequest sreq;
     sreq.set_pod_sandbox_id(sb.id());

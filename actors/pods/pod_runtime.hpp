@@ -27,12 +27,12 @@ struct sandbox_info {
   std::vector<std::string> ips;
 };
 
-/// An image made present for a container.
+/// An image present on the node.
 struct ready_image {
   /// Image reference from the runtime (imageID in the status).
   std::string ref;
-  /// True if it had to be pulled; false if it was already present.
-  bool pulled = false;
+  /// Size in bytes as the runtime reports it (0 if unknown).
+  uint64_t size_bytes = 0;
 };
 
 /// A container as the runtime reports it after creation.
@@ -62,12 +62,18 @@ struct existing_container {
 
 /// What the runtime already runs for a pod (after a cafelet restart).
 struct existing_pod {
-  /// Its ready sandbox, if any.
+  /// Its newest sandbox, if any.
   std::optional<sandbox_info> sandbox;
+  /// False if that sandbox is no longer ready (its pause process died, its
+  /// network is gone): the worker replaces it, as after a sandbox loss.
+  bool sandbox_ready = true;
   /// Attempt number of that sandbox.
   uint32_t sandbox_attempt = 0;
   /// The newest container per name in that sandbox.
   std::vector<existing_container> containers;
+  /// Older sandboxes of the pod (left by an earlier sandbox loss): the
+  /// worker stops and removes them, with their containers.
+  std::vector<std::string> stale_sandboxes;
 };
 
 /// Completion of an operation returning `T`.
@@ -86,10 +92,14 @@ public:
   virtual void run_sandbox(const k8s::pod& pod, uint32_t attempt,
                            runtime_cb<sandbox_info> cb) = 0;
 
-  /// Makes the container's image present per its imagePullPolicy; errors:
-  /// `errc::not_found` with reason ErrImageNeverPull, or the pull error.
-  virtual void ensure_image(const k8s::pod& pod, const k8s::container& c,
-                            runtime_cb<ready_image> cb) = 0;
+  /// Asks whether the container's image is present (ImageStatus); nullopt
+  /// if it is not. The pull policy is the worker's business.
+  virtual void image_status(const k8s::container& c,
+                            runtime_cb<std::optional<ready_image>> cb) = 0;
+
+  /// Pulls the container's image (PullImage, then its size).
+  virtual void pull_image(const k8s::pod& pod, const k8s::container& c,
+                          runtime_cb<ready_image> cb) = 0;
 
   /// Creates a container (CreateContainer); `errc::invalid` means the spec
   /// cannot be honoured (CreateContainerConfigError).
@@ -114,7 +124,7 @@ public:
   /// Removes the sandbox.
   virtual void remove_sandbox(const std::string& id, runtime_done cb) = 0;
 
-  /// Finds what already runs for `pod` (its ready sandbox and containers),
+  /// Finds what already runs for `pod` (its newest sandbox and containers),
   /// so that a restarted cafelet adopts instead of starting again. The
   /// default finds nothing.
   virtual void find_pod(const k8s::pod& pod, runtime_cb<existing_pod> cb);

@@ -4,8 +4,11 @@
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/log.hpp"
+#include "messages/units/duration.hpp"
 
 #include <caf/send.hpp>
+
+#include <mutex>
 
 namespace cafelet::actors {
 
@@ -18,6 +21,14 @@ using namespace std::chrono;
 
 void fire(self_ptr self, pod_event ev);
 void start_container(self_ptr self, bool init, size_t index);
+void pull(self_ptr self, bool init, size_t index, const k8s::container& c);
+void run_sandbox(self_ptr self);
+void settle_gone(self_ptr self);
+void sandbox_lost(self_ptr self);
+void discard_sandbox(std::shared_ptr<pods::pod_runtime> rt, std::vector<std::string> ids,
+                     std::string sandbox, int64_t grace, pods::runtime_done done);
+void create_and_start(self_ptr self, bool init, size_t index,
+                      const pods::ready_image& image);
 
 k8s::timestamp now(self_ptr self) {
   return self->state.cfg.clock ? self->state.cfg.clock() : k8s::now();
@@ -230,7 +241,7 @@ void start_container(self_ptr self, bool init, size_t index) {
   auto& st = self->state;
   auto& slot = slot_at(self, init, index);
   const auto* spec = spec_of(self, slot);
-  if (spec == nullptr || slot.busy || !is_live(st.machine))
+  if (spec == nullptr || slot.busy || !is_live(st.machine) || st.sandbox_gone)
     return;
   // Adopted after a restart: running, or exited and left to the policy.
   if (!slot.id.empty()
@@ -246,73 +257,312 @@ void start_container(self_ptr self, bool init, size_t index) {
           && waiting->reason != "ErrImageNeverPull"))
     set_waiting(slot, init ? "PodInitializing" : "ContainerCreating");
   publish(self);
+  auto c = *spec;
+  auto rt = st.cfg.runtime;
+  st.ops->run<caf::expected<std::optional<pods::ready_image>>>(
+    [rt, c](auto cb) { rt->image_status(c, std::move(cb)); },
+    [self, init, index, c](caf::expected<std::optional<pods::ready_image>>& present) {
+      if (!present) {
+        container_failed(self, init, index, "ErrImagePull", present.error());
+        return;
+      }
+      auto policy = pods::effective_pull_policy(c);
+      if (*present && policy != "Always") {
+        auto& slot = slot_at(self, init, index);
+        event(self, "Normal", "Pulled",
+              "Container image \"" + c.image + "\" already present on machine",
+              field_path(slot, index));
+        create_and_start(self, init, index, **present);
+        return;
+      }
+      if (policy == "Never") {
+        container_failed(self, init, index, "ErrImageNeverPull",
+                         make_error(errc::not_found,
+                                    "Container image \"" + c.image
+                                      + "\" is not present with pull policy of Never"));
+        return;
+      }
+      pull(self, init, index, c);
+    });
+}
+
+void pull(self_ptr self, bool init, size_t index, const k8s::container& c) {
+  auto& st = self->state;
+  event(self, "Normal", "Pulling", "Pulling image \"" + c.image + "\"",
+        field_path(slot_at(self, init, index), index));
+  auto pod = st.pod;
+  auto rt = st.cfg.runtime;
+  auto t0 = self->clock().now();
+  st.ops->run<caf::expected<pods::ready_image>>(
+    [rt, pod, c](auto cb) { rt->pull_image(*pod, c, std::move(cb)); },
+    [self, init, index, c, t0](caf::expected<pods::ready_image>& image) {
+      if (!image) {
+        container_failed(self, init, index, "ErrImagePull", image.error());
+        return;
+      }
+      // As upstream: the pull time truncated to milliseconds; pulls are not
+      // serialised here, so the waiting time is the same.
+      auto took = units::format_duration(
+        duration_cast<milliseconds>(self->clock().now() - t0));
+      event(self, "Normal", "Pulled",
+            "Successfully pulled image \"" + c.image + "\" in " + took + " (" + took
+              + " including waiting). Image size: "
+              + std::to_string(image->size_bytes) + " bytes.",
+            field_path(slot_at(self, init, index), index));
+      create_and_start(self, init, index, *image);
+    });
+}
+
+/// The image is there: create and start the container.
+void create_and_start(self_ptr self, bool init, size_t index,
+                      const pods::ready_image& image) {
+  auto& st = self->state;
+  auto& slot = slot_at(self, init, index);
+  const auto* spec = spec_of(self, slot);
+  if (spec == nullptr || !is_live(st.machine) || !st.sandbox) {
+    slot.busy = false;
+    return;
+  }
+  slot.pull_delay = milliseconds{0};
+  slot.obs.image = spec->image;
+  slot.obs.image_id = image.ref;
   auto pod = st.pod;
   auto c = *spec;
   auto rt = st.cfg.runtime;
-  st.ops->run<caf::expected<pods::ready_image>>(
-    [rt, pod, c](auto cb) { rt->ensure_image(*pod, c, std::move(cb)); },
-    [self, init, index, pod, c, rt](caf::expected<pods::ready_image>& image) {
-      if (!image) {
+  auto sandbox = *st.sandbox;
+  auto restarts = static_cast<uint32_t>(slot.obs.restart_count);
+  st.ops->run<caf::expected<pods::created_container>>(
+    [rt, pod, c, sandbox, restarts](auto cb) {
+      rt->create_container(*pod, c, sandbox, restarts, std::move(cb));
+    },
+    [self, init, index, rt](caf::expected<pods::created_container>& made) {
+      if (!made) {
         container_failed(self, init, index,
-                         is(image.error(), errc::not_found) ? "ErrImageNeverPull"
-                                                            : "ErrImagePull",
-                         image.error());
+                         is(made.error(), errc::invalid) ? "CreateContainerConfigError"
+                                                         : "CreateContainerError",
+                         made.error());
         return;
       }
       auto& st = self->state;
       auto& slot = slot_at(self, init, index);
-      slot.pull_delay = milliseconds{0};
-      slot.obs.image = c.image;
-      slot.obs.image_id = image->ref;
-      event(self, "Normal", "Pulled",
-            image->pulled ? "Successfully pulled image \"" + c.image + "\""
-                          : "Container image \"" + c.image
-                              + "\" already present on machine",
+      slot.id = made->id;
+      slot.obs.container_id = st.cfg.runtime_name + "://" + made->id;
+      if (!made->image_ref.empty())
+        slot.obs.image_id = made->image_ref;
+      event(self, "Normal", "Created", "Created container " + slot.obs.name,
             field_path(slot, index));
-      auto sandbox = *st.sandbox;
-      auto restarts = static_cast<uint32_t>(slot.obs.restart_count);
-      st.ops->run<caf::expected<pods::created_container>>(
-        [rt, pod, c, sandbox, restarts](auto cb) {
-          rt->create_container(*pod, c, sandbox, restarts, std::move(cb));
-        },
-        [self, init, index, rt](caf::expected<pods::created_container>& made) {
-          if (!made) {
-            container_failed(self, init, index,
-                             is(made.error(), errc::invalid)
-                               ? "CreateContainerConfigError"
-                               : "CreateContainerError",
-                             made.error());
+      auto id = made->id;
+      st.ops->run<caf::error>(
+        [rt, id](auto cb) { rt->start_container(id, std::move(cb)); },
+        [self, init, index](caf::error& err) {
+          if (err) {
+            container_failed(self, init, index, "RunContainerError", err);
             return;
           }
-          auto& st = self->state;
           auto& slot = slot_at(self, init, index);
-          slot.id = made->id;
-          slot.obs.container_id = st.cfg.runtime_name + "://" + made->id;
-          if (!made->image_ref.empty())
-            slot.obs.image_id = made->image_ref;
-          event(self, "Normal", "Created", "Created container " + slot.obs.name,
+          slot.busy = false;
+          pods::observed_running r;
+          r.started_at = now(self);
+          r.started = true;
+          r.ready = !init; // no probes yet: running means ready
+          slot.obs.state = r;
+          event(self, "Normal", "Started", "Started container " + slot.obs.name,
                 field_path(slot, index));
-          auto id = made->id;
-          st.ops->run<caf::error>(
-            [rt, id](auto cb) { rt->start_container(id, std::move(cb)); },
-            [self, init, index](caf::error& err) {
-              if (err) {
-                container_failed(self, init, index, "RunContainerError", err);
-                return;
-              }
-              auto& slot = slot_at(self, init, index);
-              slot.busy = false;
-              pods::observed_running r;
-              r.started_at = now(self);
-              r.started = true;
-              r.ready = !init; // no probes yet: running means ready
-              slot.obs.state = r;
-              event(self, "Normal", "Started", "Started container " + slot.obs.name,
-                    field_path(slot, index));
-              publish(self);
-            });
+          publish(self);
         });
     });
+}
+
+/// Off the actor: stops containers `ids` with `grace`, then stops and
+/// removes sandbox `sandbox` (the runtime removes its containers with it);
+/// `done` gets the first error.
+void discard_sandbox(std::shared_ptr<pods::pod_runtime> rt, std::vector<std::string> ids,
+                     std::string sandbox, int64_t grace, pods::runtime_done done) {
+  struct join {
+    std::mutex mtx;
+    size_t open = 0;
+    caf::error first;
+  };
+  auto finish = [rt, sandbox, done = std::move(done)](caf::error stop_err) mutable {
+    rt->stop_sandbox(sandbox, [rt, sandbox, stop_err, done = std::move(done)](
+                                caf::error err) mutable {
+      if (err) {
+        done(std::move(err));
+        return;
+      }
+      rt->remove_sandbox(sandbox, [stop_err, done = std::move(done)](caf::error err) {
+        done(err ? std::move(err) : stop_err);
+      });
+    });
+  };
+  if (ids.empty()) {
+    finish({});
+    return;
+  }
+  auto j = std::make_shared<join>();
+  j->open = ids.size();
+  auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));
+  for (const auto& id : ids)
+    rt->stop_container(id, grace, [j, shared_finish](caf::error err) {
+      caf::error first;
+      {
+        std::lock_guard<std::mutex> guard{j->mtx};
+        if (err && !j->first)
+          j->first = std::move(err);
+        if (--j->open > 0)
+          return;
+        first = j->first;
+      }
+      (*shared_finish)(std::move(first));
+    });
+}
+
+/// IDs of the pod's containers that run.
+std::vector<std::string> running_ids(self_ptr self) {
+  std::vector<std::string> out;
+  for (auto* xs : {&self->state.init_containers, &self->state.containers})
+    for (const auto& slot : *xs)
+      if (!slot.id.empty() && std::holds_alternative<pods::observed_running>(slot.obs.state))
+        out.push_back(slot.id);
+  return out;
+}
+
+/// Replaces a lost sandbox (action recreate_sandbox), as upstream's
+/// computePodActions: what still runs is stopped, the old sandbox removed
+/// with its containers, then a new sandbox runs; every container that had
+/// been created starts again with restartCount+1, init containers from the
+/// first.
+void replace_sandbox(self_ptr self) {
+  auto& st = self->state;
+  st.timers.clear();
+  st.ops->cancel_all(); // pulls and creates for the old sandbox
+  auto to_stop = running_ids(self);
+  std::string old = st.sandbox ? st.sandbox->id : std::string{};
+  st.sandbox.reset();
+  for (auto* xs : {&st.init_containers, &st.containers})
+    for (auto& slot : *xs) {
+      if (!slot.id.empty()) {
+        if (auto* done = std::get_if<k8s::container_state_terminated>(&slot.obs.state)) {
+          slot.obs.last_termination = *done;
+        } else {
+          // Stopped with the sandbox; its exit is not known here.
+          k8s::container_state_terminated t;
+          t.exit_code = 137;
+          t.reason = "Error";
+          t.finished_at = now(self);
+          t.container_id = slot.obs.container_id;
+          slot.obs.last_termination = t;
+        }
+        ++slot.obs.restart_count;
+      }
+      slot.id.clear();
+      slot.dead_id.clear(); // removed with the old sandbox
+      slot.busy = false;
+      slot.obs.container_id.clear();
+      set_waiting(slot, slot.init ? "PodInitializing" : "ContainerCreating");
+    }
+  st.init_index = 0;
+  publish(self);
+  auto run_new = [self](caf::error& err) {
+    if (err)
+      log::warning("removing the lost pod sandbox failed",
+                   {pod_kv(self), log::kv("podUID", self->state.uid),
+                    log::kv("err", describe(err))});
+    if (self->state.machine == pod_state::creating_sandbox && !self->state.sandbox)
+      run_sandbox(self);
+  };
+  if (old.empty()) {
+    caf::error none;
+    run_new(none);
+    return;
+  }
+  auto rt = st.cfg.runtime;
+  auto grace = grace_seconds(*st.pod);
+  st.ops->run<caf::error>(
+    [rt, to_stop, old, grace](auto cb) {
+      discard_sandbox(rt, to_stop, old, grace, std::move(cb));
+    },
+    run_new);
+}
+
+/// Under restartPolicy Never a pod whose containers already ran gets no new
+/// sandbox (upstream): what still runs is stopped, containers never created
+/// are marked ContainerStatusUnknown, and the pod ends with what its
+/// containers did.
+void end_without_sandbox(self_ptr self) {
+  auto& st = self->state;
+  st.sandbox_gone = true;
+  st.timers.clear();
+  for (auto* xs : {&st.init_containers, &st.containers})
+    for (auto& slot : *xs)
+      if (slot.id.empty()
+          && !std::holds_alternative<k8s::container_state_terminated>(slot.obs.state)) {
+        k8s::container_state_terminated t;
+        t.exit_code = 137;
+        t.reason = "ContainerStatusUnknown";
+        t.message = "The container could not be located when the pod was terminated";
+        t.finished_at = now(self);
+        slot.obs.state = t;
+        slot.busy = false;
+      }
+  auto ids = running_ids(self);
+  if (ids.empty()) {
+    settle_gone(self);
+    return;
+  }
+  auto rt = st.cfg.runtime;
+  auto grace = grace_seconds(*st.pod);
+  for (const auto& id : ids)
+    st.ops->run<caf::error>(
+      [rt, id, grace](auto cb) { rt->stop_container(id, grace, std::move(cb)); },
+      [self](caf::error& err) {
+        if (err)
+          log::warning("stopping a container failed",
+                       {pod_kv(self), log::kv("err", describe(err))});
+      });
+  publish(self);
+  // The PLEG reports the exits; on_died completes the pod.
+}
+
+/// Sandbox gone under Never: completes the pod once nothing runs.
+void settle_gone(self_ptr self) {
+  auto& st = self->state;
+  if (!running_ids(self).empty())
+    return;
+  if (st.machine == pod_state::initializing)
+    fire(self, pod_event::init_failed); // Never: completed, Failed
+  else if (st.machine == pod_state::running)
+    fire(self, pod_event::all_done);
+}
+
+/// The PLEG saw the pod's sandbox stop being ready.
+void on_sandbox_changed(self_ptr self, const container_event& ev) {
+  auto& st = self->state;
+  if (!st.sandbox || ev.id != st.sandbox->id || st.sandbox_gone
+      || (st.machine != pod_state::running && st.machine != pod_state::initializing))
+    return;
+  log::info(0, "pod sandbox is no longer ready",
+            {pod_kv(self), log::kv("podUID", st.uid), log::kv("sandbox", ev.id)});
+  sandbox_lost(self);
+}
+
+/// The sandbox is lost: a new one, or the end under restartPolicy Never
+/// once containers ran.
+void sandbox_lost(self_ptr self) {
+  auto& st = self->state;
+  bool ran = false;
+  for (auto* xs : {&st.init_containers, &st.containers})
+    for (const auto& slot : *xs)
+      ran = ran || !slot.id.empty();
+  if (st.pod->spec.restart_policy == "Never" && ran) {
+    event(self, "Normal", "SandboxChanged",
+          "Pod sandbox changed, it will be killed.");
+    end_without_sandbox(self);
+    return;
+  }
+  event(self, "Normal", "SandboxChanged",
+        "Pod sandbox changed, it will be killed and re-created.");
+  fire(self, pod_event::sandbox_lost);
 }
 
 void on_sandbox(self_ptr self, caf::expected<pods::sandbox_info>& x) {
@@ -323,6 +573,20 @@ void on_sandbox(self_ptr self, caf::expected<pods::sandbox_info>& x) {
     log::warning("pod sandbox failed", {pod_kv(self), log::kv("podUID", st.uid),
                                         log::kv("err", describe(x.error()))});
     fire(self, pod_event::sandbox_failed);
+    return;
+  }
+  if (st.machine != pod_state::creating_sandbox) {
+    // Deleted meanwhile: the clean-up removes it (or removes it now if the
+    // clean-up already ran).
+    if (!st.sandbox && st.machine == pod_state::terminating) {
+      st.sandbox = std::move(*x);
+      return;
+    }
+    auto rt = st.cfg.runtime;
+    auto id = x->id;
+    st.ops->run<caf::error>(
+      [rt, id](auto cb) { discard_sandbox(rt, {}, id, 0, std::move(cb)); },
+      [](caf::error&) {});
     return;
   }
   st.sandbox = std::move(*x);
@@ -465,9 +729,7 @@ void perform(self_ptr self, pod_action a) {
       publish(self, true);
       break;
     case pod_action::recreate_sandbox:
-      // Needs the PLEG's sandbox events and re-adoption (next step).
-      log::warning("pod sandbox lost; recreating is not implemented yet",
-                   {pod_kv(self), log::kv("podUID", st.uid)});
+      replace_sandbox(self);
       break;
     case pod_action::stop_containers:
     case pod_action::kill_containers:
@@ -536,6 +798,11 @@ void on_died(self_ptr self, const container_event& ev) {
     publish(self);
     return;
   }
+  if (st.sandbox_gone) {
+    publish(self);
+    settle_gone(self);
+    return;
+  }
   if (init) {
     if (ev.exit_code == 0) {
       publish(self);
@@ -597,13 +864,64 @@ void init_slots(self_ptr self) {
   }
 }
 
+/// Stops and removes a sandbox the pod no longer uses, in the background.
+void discard_quietly(self_ptr self, const std::string& id) {
+  auto rt = self->state.cfg.runtime;
+  self->state.ops->run<caf::error>(
+    [rt, id](auto cb) { discard_sandbox(rt, {}, id, 0, std::move(cb)); },
+    [self, id](caf::error& err) {
+      if (err)
+        log::warning("removing a stale pod sandbox failed",
+                     {pod_kv(self), log::kv("sandbox", id), log::kv("err", describe(err))});
+      else
+        log::info(1, "removed a stale pod sandbox",
+                  {pod_kv(self), log::kv("sandbox", id)});
+    });
+}
+
+/// Containers found in a dead sandbox start again in a new one: their
+/// restart counts go on, their exits become lastState.
+void carry_restarts(self_ptr self, const pods::existing_pod& found) {
+  auto& st = self->state;
+  for (auto* xs : {&st.init_containers, &st.containers})
+    for (auto& slot : *xs)
+      for (const auto& c : found.containers) {
+        if (c.name != slot.obs.name)
+          continue;
+        slot.obs.restart_count = c.restart_count + 1;
+        k8s::container_state_terminated t;
+        t.exit_code = c.running ? 137 : c.exit_code;
+        t.reason = c.running || c.reason.empty() ? (t.exit_code == 0 ? "Completed" : "Error")
+                                                 : c.reason;
+        t.container_id = st.cfg.runtime_name + "://" + c.id;
+        slot.obs.last_termination = t;
+      }
+}
+
 /// Takes over what the runtime already runs for the pod.
 void adopt(self_ptr self, const pods::existing_pod& found) {
   auto& st = self->state;
+  // Sandboxes left by an earlier loss go, with their containers.
+  for (const auto& id : found.stale_sandboxes)
+    discard_quietly(self, id);
   if (!found.sandbox)
     return;
-  st.adopted_sandbox = found.sandbox;
   st.sandbox_attempt = found.sandbox_attempt + 1;
+  if (!found.sandbox_ready && !st.delete_pending
+      && (st.pod->spec.restart_policy != "Never" || found.containers.empty())) {
+    // Its sandbox died while no cafelet ran: start over in a new one,
+    // counting the restarts (as after a sandbox loss).
+    carry_restarts(self, found);
+    discard_quietly(self, found.sandbox->id);
+    log::info(0, "found the pod's sandbox no longer ready; replacing it",
+              {pod_kv(self), log::kv("podUID", st.uid),
+               log::kv("sandbox", found.sandbox->id)});
+    event(self, "Normal", "SandboxChanged",
+          "Pod sandbox changed, it will be killed and re-created.");
+    return;
+  }
+  st.adopted_sandbox = found.sandbox;
+  st.adopted_not_ready = !found.sandbox_ready;
   size_t running = 0;
   for (auto* xs : {&st.init_containers, &st.containers})
     for (auto& slot : *xs)
@@ -738,8 +1056,13 @@ caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
         return;
       }
       bool adopted = st.adopted_sandbox.has_value();
+      bool dead = st.adopted_not_ready;
+      if (dead)
+        st.sandbox_gone = true; // nothing new starts in it
       fire(self, pod_event::admitted);
-      if (adopted)
+      if (dead)
+        end_without_sandbox(self);
+      else if (adopted)
         settle_adopted(self);
       arm_deadline(self);
     });
@@ -764,6 +1087,8 @@ caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
     [self](const container_event& ev) {
       if (ev.type == container_event_type::died)
         on_died(self, ev);
+      else if (ev.type == container_event_type::sandbox_changed)
+        on_sandbox_changed(self, ev);
     },
   });
 }

@@ -26,11 +26,18 @@
 /// activeDeadlineSeconds: when it passes (counted from status.startTime),
 /// the containers are stopped and the pod ends Failed, reason
 /// DeadlineExceeded, as upstream.
+/// Sandbox loss (the PLEG's sandbox_changed, or a sandbox found not ready
+/// at start-up): a SandboxChanged event, what runs is stopped, the old
+/// sandbox removed, a new one created and the containers started again with
+/// restartCount+1, as upstream; under restartPolicy Never a pod whose
+/// containers already ran ends instead (no new sandbox). Older sandboxes of
+/// the pod found at start-up are removed.
 /// Not yet: probes, volumes.
 
 #include "actors/clock.hpp"
 #include "actors/pods/async_ops.hpp"
 #include "actors/pods/crash_backoff.hpp"
+#include "actors/pods/images.hpp"
 #include "actors/pods/pod_machine.hpp"
 #include "actors/pods/pod_phase.hpp"
 #include "actors/pods/pod_runtime.hpp"
@@ -96,6 +103,12 @@ struct pod_worker_state {
   /// A ready sandbox found at start-up (re-adoption), used instead of
   /// creating one.
   std::optional<pods::sandbox_info> adopted_sandbox;
+  /// The adopted sandbox is no longer ready (restartPolicy Never with
+  /// containers that ran: the pod ends with what they did).
+  bool adopted_not_ready = false;
+  /// The sandbox is gone and will not be replaced (restartPolicy Never):
+  /// nothing new starts; the pod completes once nothing runs.
+  bool sandbox_gone = false;
   /// The start-up look for existing containers is still running.
   bool finding = true;
   /// Deletion arrived while `finding`: terminate once it is known what runs.

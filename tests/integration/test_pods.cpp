@@ -192,16 +192,14 @@ std::string containerd_socket() {
   return s;
 }
 
-/// IDs of the containers (sandboxes included) the runtime holds for pod
-/// `uid`, via ctr on the lab's containerd; nullopt if ctr failed.
-std::optional<std::vector<std::string>> runtime_containers(const std::string& uid) {
+/// Runs `ctr <args>` in namespace k8s.io on the lab's containerd; its
+/// output lines, or nullopt if it failed.
+std::optional<std::vector<std::string>> ctr(const std::string& args) {
   auto sock = containerd_socket();
   if (sock.empty())
     return std::nullopt;
-  auto cmd = "ctr --connect-timeout 5s --address '" + sock
-             + "' --namespace k8s.io containers ls -q "
-               "'labels.\"io.kubernetes.pod.uid\"=="
-             + uid + "' 2>&1";
+  auto cmd = "ctr --connect-timeout 5s --address '" + sock + "' --namespace k8s.io "
+             + args + " 2>&1";
   FILE* f = ::popen(cmd.c_str(), "r");
   if (f == nullptr)
     return std::nullopt;
@@ -210,15 +208,38 @@ std::optional<std::vector<std::string>> runtime_containers(const std::string& ui
   while (size_t n = std::fread(buf, 1, sizeof(buf), f))
     out.append(buf, n);
   if (::pclose(f) != 0) {
-    report("ctr failed: ", out);
+    report("ctr ", args, " failed: ", out);
     return std::nullopt;
   }
-  std::vector<std::string> ids;
-  std::istringstream lines{out};
-  for (std::string line; std::getline(lines, line);)
+  std::vector<std::string> lines;
+  std::istringstream in{out};
+  for (std::string line; std::getline(in, line);)
     if (!line.empty())
-      ids.push_back(line);
-  return ids;
+      lines.push_back(line);
+  return lines;
+}
+
+/// IDs of the containers (sandboxes included) the runtime holds for pod
+/// `uid`, via ctr on the lab's containerd; nullopt if ctr failed.
+std::optional<std::vector<std::string>> runtime_containers(const std::string& uid) {
+  return ctr("containers ls -q 'labels.\"io.kubernetes.pod.uid\"==" + uid + "'");
+}
+
+/// IDs of the sandboxes the runtime holds for pod `uid`.
+std::optional<std::vector<std::string>> runtime_sandboxes(const std::string& uid) {
+  return ctr("containers ls -q 'labels.\"io.kubernetes.pod.uid\"==" + uid
+             + ",labels.\"io.cri-containerd.kind\"==sandbox'");
+}
+
+/// Kills the pause process of pod `uid`'s only sandbox (SIGKILL, as an
+/// OOM kill or a crash would); returns the sandbox ID, empty on failure.
+std::string kill_sandbox(const std::string& uid) {
+  auto ids = runtime_sandboxes(uid);
+  if (!ids || ids->size() != 1)
+    return {};
+  if (!ctr("tasks kill --signal SIGKILL " + ids->front()))
+    return {};
+  return ids->front();
 }
 
 std::string joined(const std::vector<std::string>& xs) {
@@ -1244,6 +1265,69 @@ TEST_CASE("kill -9 of cafelet: a new process adopts the running pods "
   CHECK_MESSAGE(leftovers.empty(), "in the runtime after deletion: " << leftovers);
   pods.erase("adopt-0");
   CHECK_MESSAGE(changed(e, pods).empty(), changed(e, pods));
+  CHECK(e.node().running());
+}
+
+TEST_CASE("a pod whose sandbox dies gets a new one, also across a cafelet "
+          "restart: its container restarts there, counted; the old sandbox goes") {
+  pod_e2e e;
+  INFO(e.dump());
+  auto pods = start_pods(e, "sbloss", 1);
+  const auto uid = pods["sbloss-0"].uid;
+  auto old_container = pods["sbloss-0"].container_id;
+  // Running and Ready again with `restarts`, in one new sandbox (not
+  // `dead`), and nothing else left in the runtime.
+  auto recovered = [&](int64_t restarts, const std::string& dead, json::value& last,
+                       std::string& runtime) {
+    return eventually(
+      [&] {
+        auto p = e.get("sbloss-0");
+        if (p.status != 200)
+          return false;
+        last = std::move(p.body);
+        if (!is_running(last) || restart_count(last) != restarts
+            || condition_status(last, "Ready") != "True")
+          return false;
+        auto sandboxes = runtime_sandboxes(uid);
+        auto all = runtime_containers(uid);
+        runtime = sandboxes && all ? "sandboxes " + joined(*sandboxes) + "; all " + joined(*all)
+                                   : "ctr failed";
+        return sandboxes && all && sandboxes->size() == 1 && sandboxes->front() != dead
+               && all->size() == 2;
+      },
+      45s);
+  };
+
+  // While cafelet runs: the PLEG sees the sandbox die.
+  auto t0 = steady_clock::now();
+  auto dead = kill_sandbox(uid);
+  REQUIRE_MESSAGE(!dead.empty(), "could not kill the sandbox of sbloss-0");
+  json::value p;
+  std::string runtime;
+  REQUIRE_MESSAGE(recovered(1, dead, p, runtime),
+                  "not recovered with restartCount 1; runtime: " << runtime << "; pod: "
+                                                                 << json::dump(p));
+  report("sandbox loss: Running again in a new sandbox ", seconds_since(t0),
+         " s after its pause process was killed");
+  CHECK(container_id(p) != old_container);
+  CHECK(str_at(app_status(p), {"lastState", "terminated", "containerID"}) == old_container);
+  CHECK(is_ipv4(str_at(p, {"status", "podIP"})));
+  auto events = e.events_of(uid);
+  const auto* changed_ev = find_event(events, "SandboxChanged");
+  REQUIRE_MESSAGE(changed_ev != nullptr, "events: " << reasons_of(events));
+  CHECK(changed_ev->get_string("message")
+        == "Pod sandbox changed, it will be killed and re-created.");
+
+  // While no cafelet runs: the restarted one finds the dead sandbox.
+  auto second_container = container_id(p);
+  REQUIRE(e.node().kill_hard() == 128 + SIGKILL);
+  auto dead2 = kill_sandbox(uid);
+  REQUIRE_MESSAGE(!dead2.empty(), "could not kill the second sandbox");
+  e.node().restart();
+  REQUIRE_MESSAGE(recovered(2, dead2, p, runtime),
+                  "not recovered after the restart with restartCount 2; runtime: "
+                    << runtime << "; pod: " << json::dump(p));
+  CHECK(container_id(p) != second_container);
   CHECK(e.node().running());
 }
 

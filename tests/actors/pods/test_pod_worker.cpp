@@ -27,7 +27,7 @@ public:
   std::vector<std::string> calls;
   int fail_sandbox = 0;      // next N sandboxes fail
   int fail_pulls = 0;        // next N pulls fail
-  bool never_pull = false;   // pulls fail with not_found (ErrImageNeverPull)
+  bool image_present = true; // ImageStatus finds the image
   bool invalid_spec = false; // creates fail with invalid
   int next_id = 1;
 
@@ -39,22 +39,30 @@ public:
       cb(make_error(errc::runtime_error, "failed to setup network"));
       return;
     }
-    cb(pods::sandbox_info{"sb1", {"10.88.0.7"}});
+    // sb1 for the first attempt, sb2 for the next, ...
+    cb(pods::sandbox_info{"sb" + std::to_string(attempt + 1),
+                          {"10.88.0." + std::to_string(7 + attempt)}});
   }
 
-  void ensure_image(const k8s::pod&, const k8s::container& c,
-                    pods::runtime_cb<pods::ready_image> cb) override {
-    calls.push_back("ensure_image " + c.name);
-    if (never_pull) {
-      cb(make_error(errc::not_found, "image not present with pull policy Never"));
-      return;
-    }
+  void image_status(const k8s::container& c,
+                    pods::runtime_cb<std::optional<pods::ready_image>> cb) override {
+    calls.push_back("image_status " + c.name);
+    if (image_present)
+      cb(std::optional<pods::ready_image>{pods::ready_image{"sha256:abc", 1234}});
+    else
+      cb(std::optional<pods::ready_image>{});
+  }
+
+  void pull_image(const k8s::pod&, const k8s::container& c,
+                  pods::runtime_cb<pods::ready_image> cb) override {
+    calls.push_back("pull " + c.name);
     if (fail_pulls > 0) {
       --fail_pulls;
       cb(make_error(errc::runtime_error, "pull access denied"));
       return;
     }
-    cb(pods::ready_image{"sha256:abc", false});
+    image_present = true;
+    cb(pods::ready_image{"sha256:abc", 5678});
   }
 
   void create_container(const k8s::pod&, const k8s::container& c,
@@ -121,10 +129,14 @@ struct world_state {
   }
 
   bool has_event(const std::string& reason) const {
+    return event(reason) != nullptr;
+  }
+
+  const record_event* event(const std::string& reason) const {
     for (auto& e : events)
       if (e.reason == reason)
-        return true;
-    return false;
+        return &e;
+    return nullptr;
   }
 };
 const char* world_state::name = "world";
@@ -203,7 +215,7 @@ k8s::pod_ptr deleting(const k8s::pod_ptr& p, int64_t grace) {
 TEST_CASE_FIXTURE(fixture, "a pod starts: sandbox, image, create, start; status Running") {
   start(pod_with("Always"));
   CHECK(rt->calls == std::vector<std::string>{"find_pod", "run_sandbox 0",
-                                              "ensure_image app", "create app 0",
+                                              "image_status app", "create app 0",
                                               "start c1"});
   auto& s = seen().last();
   CHECK(s.phase == "Running");
@@ -288,6 +300,7 @@ TEST_CASE_FIXTURE(fixture, "graceful deletion stops with the grace period, clean
 
 TEST_CASE_FIXTURE(fixture, "a pod removed while its image is being retried terminates at once") {
   rt->fail_pulls = 100;
+  rt->image_present = false;
   start(pod_with("Always"));
   REQUIRE(app().state.waiting.has_value());
   CHECK(app().state.waiting->reason == "ErrImagePull");
@@ -297,13 +310,13 @@ TEST_CASE_FIXTURE(fixture, "a pod removed while its image is being retried termi
   CHECK(seen().has_event("BackOff"));
   // Pulled again after 10 s, then after 20 s.
   advance(8s);
-  CHECK(std::count(rt->calls.begin(), rt->calls.end(), "ensure_image app") == 1);
+  CHECK(std::count(rt->calls.begin(), rt->calls.end(), "pull app") == 1);
   advance(1s);
-  CHECK(std::count(rt->calls.begin(), rt->calls.end(), "ensure_image app") == 2);
+  CHECK(std::count(rt->calls.begin(), rt->calls.end(), "pull app") == 2);
   advance(19s);
-  CHECK(std::count(rt->calls.begin(), rt->calls.end(), "ensure_image app") == 2);
+  CHECK(std::count(rt->calls.begin(), rt->calls.end(), "pull app") == 2);
   advance(1s);
-  CHECK(std::count(rt->calls.begin(), rt->calls.end(), "ensure_image app") == 3);
+  CHECK(std::count(rt->calls.begin(), rt->calls.end(), "pull app") == 3);
   caf::anon_send(worker, pod_removed_atom::value, std::string{"uid-1"});
   run();
   CHECK(rt->called("remove_sandbox sb1"));
@@ -322,9 +335,16 @@ TEST_CASE_FIXTURE(fixture, "sandbox failures are reported and retried") {
 
 TEST_CASE_FIXTURE(fixture, "specs the runtime cannot honour end in clear reasons") {
   SUBCASE("Never pull without the image") {
-    rt->never_pull = true;
-    start(pod_with("Always"));
+    rt->image_present = false;
+    auto p = *pod_with("Always");
+    p.spec.containers[0].image_pull_policy = "Never";
+    start(std::make_shared<const k8s::pod>(std::move(p)));
     CHECK(app().state.waiting->reason == "ErrImageNeverPull");
+    CHECK(app().state.waiting->message
+          == "Container image \"localhost/busybox:ci\" is not present with pull "
+             "policy of Never");
+    CHECK(seen().has_event("ErrImageNeverPull"));
+    CHECK(!rt->called("pull app"));
   }
   SUBCASE("an invalid security context") {
     rt->invalid_spec = true;
@@ -428,4 +448,152 @@ TEST_CASE_FIXTURE(fixture, "a pod deleted while looking for existing containers 
   CHECK(rt->called("stop_sandbox sb-orphan"));
   CHECK(rt->called("remove_sandbox sb-orphan"));
   REQUIRE(seen().done.size() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "image pulls follow the pull policy, with Pulling and Pulled events") {
+  SUBCASE("IfNotPresent with the image present: no pull") {
+    start(pod_with("Always"));
+    CHECK(!rt->called("pull app"));
+    CHECK(!seen().has_event("Pulling"));
+    REQUIRE(seen().event("Pulled") != nullptr);
+    CHECK(seen().event("Pulled")->message
+          == "Container image \"localhost/busybox:ci\" already present on machine");
+  }
+  SUBCASE("IfNotPresent without the image: pulled once, timed, sized") {
+    rt->image_present = false;
+    start(pod_with("Always"));
+    CHECK(rt->called("pull app"));
+    REQUIRE(seen().event("Pulling") != nullptr);
+    CHECK(seen().event("Pulling")->message == "Pulling image \"localhost/busybox:ci\"");
+    CHECK(seen().event("Pulling")->involved.field_path == "spec.containers{app}");
+    REQUIRE(seen().event("Pulled") != nullptr);
+    CHECK(seen().event("Pulled")->message
+          == "Successfully pulled image \"localhost/busybox:ci\" in 0s (0s including "
+             "waiting). Image size: 5678 bytes.");
+    CHECK(app().image_id == "sha256:abc");
+  }
+  SUBCASE("Always pulls even when present") {
+    auto p = *pod_with("Always");
+    p.spec.containers[0].image_pull_policy = "Always";
+    start(std::make_shared<const k8s::pod>(std::move(p)));
+    CHECK(rt->called("pull app"));
+    CHECK(seen().has_event("Pulling"));
+  }
+  SUBCASE("an unset policy on a :latest image means Always") {
+    auto p = *pod_with("Always");
+    p.spec.containers[0].image = "localhost/busybox:latest";
+    start(std::make_shared<const k8s::pod>(std::move(p)));
+    CHECK(rt->called("pull app"));
+  }
+}
+
+TEST_CASE("the pull policy defaults as the API server's") {
+  auto policy = [](std::string image, std::string set = {}) {
+    k8s::container c;
+    c.image = std::move(image);
+    c.image_pull_policy = std::move(set);
+    return pods::effective_pull_policy(c);
+  };
+  CHECK(policy("busybox") == "Always");
+  CHECK(policy("busybox:latest") == "Always");
+  CHECK(policy("localhost:5000/busybox") == "Always");
+  CHECK(policy("localhost:5000/busybox:1.36") == "IfNotPresent");
+  CHECK(policy("busybox@sha256:0123") == "IfNotPresent");
+  CHECK(policy("busybox:latest", "Never") == "Never");
+  CHECK(pods::image_tag("registry:5000/a/b:v1") == "v1");
+  CHECK(pods::image_tag("registry:5000/a/b").empty());
+}
+
+TEST_CASE_FIXTURE(fixture, "a lost sandbox is replaced and the containers restart in it") {
+  start(pod_with("Always", {"init-a"}));
+  died("c1", 0, "Completed"); // init-a
+  REQUIRE(rt->called("start c2"));
+  REQUIRE(seen().last().phase == "Running");
+  // Another sandbox's event changes nothing.
+  caf::anon_send(worker, container_event{"uid-1", container_event_type::sandbox_changed,
+                                         "sb-other", "", 0, "", 0});
+  run();
+  CHECK(!seen().has_event("SandboxChanged"));
+  caf::anon_send(worker, container_event{"uid-1", container_event_type::sandbox_changed,
+                                         "sb1", "", 0, "", 0});
+  run();
+  REQUIRE(seen().event("SandboxChanged") != nullptr);
+  CHECK(seen().event("SandboxChanged")->message
+        == "Pod sandbox changed, it will be killed and re-created.");
+  CHECK(rt->called("stop c2 30"));
+  CHECK(rt->called("stop_sandbox sb1"));
+  CHECK(rt->called("remove_sandbox sb1"));
+  CHECK(rt->called("run_sandbox 1"));
+  // Init containers run again, then the app container, each counted.
+  CHECK(rt->called("create init-a 1"));
+  died("c3", 0, "Completed");
+  CHECK(rt->called("create app 1"));
+  CHECK(seen().last().phase == "Running");
+  CHECK(seen().last().pod_ip == "10.88.0.8");
+  CHECK(app().restart_count == 1);
+  CHECK(app().container_id == "containerd://c4");
+  REQUIRE(app().last_state.terminated.has_value());
+  CHECK(app().last_state.terminated->container_id == "containerd://c2");
+  // The new sandbox is the one deletion removes.
+  caf::anon_send(worker, pod_removed_atom::value, std::string{"uid-1"});
+  run();
+  CHECK(rt->called("remove_sandbox sb2"));
+  CHECK(seen().done.size() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "restartPolicy Never: a lost sandbox ends the pod, not replaced") {
+  start(pod_with("Never"));
+  caf::anon_send(worker, container_event{"uid-1", container_event_type::sandbox_changed,
+                                         "sb1", "", 0, "", 0});
+  run();
+  REQUIRE(seen().event("SandboxChanged") != nullptr);
+  CHECK(seen().event("SandboxChanged")->message == "Pod sandbox changed, it will be killed.");
+  CHECK(rt->called("stop c1 30"));
+  CHECK(!rt->called("run_sandbox 1"));
+  died("c1", 143, "Error");
+  CHECK(seen().last().phase == "Failed");
+  CHECK(seen().statuses.back().final);
+  advance(60s);
+  CHECK(!rt->called("run_sandbox 1"));
+  CHECK(!rt->called("create app 1"));
+}
+
+TEST_CASE_FIXTURE(fixture, "at start-up a dead sandbox is replaced and stale ones removed") {
+  pods::existing_pod found;
+  found.sandbox = pods::sandbox_info{"sb-dead", {}};
+  found.sandbox_ready = false;
+  found.sandbox_attempt = 1;
+  found.stale_sandboxes = {"sb-older"};
+  found.containers.push_back({"app", "old1", false, 2, "Error", 4, ""});
+  rt->existing = found;
+  start(pod_with("Always"));
+  CHECK(rt->called("stop_sandbox sb-older"));
+  CHECK(rt->called("remove_sandbox sb-older"));
+  CHECK(rt->called("stop_sandbox sb-dead"));
+  CHECK(rt->called("remove_sandbox sb-dead"));
+  CHECK(rt->called("run_sandbox 2"));
+  CHECK(rt->called("create app 5"));
+  CHECK(seen().has_event("SandboxChanged"));
+  CHECK(seen().last().phase == "Running");
+  CHECK(app().restart_count == 5);
+  REQUIRE(app().last_state.terminated.has_value());
+  CHECK(app().last_state.terminated->exit_code == 2);
+}
+
+TEST_CASE_FIXTURE(fixture, "at start-up under Never a dead sandbox ends the pod") {
+  pods::existing_pod found;
+  found.sandbox = pods::sandbox_info{"sb-dead", {}};
+  found.sandbox_ready = false;
+  found.containers.push_back({"app", "old1", true, 0, "", 0, ""});
+  rt->existing = found;
+  start(pod_with("Never"));
+  CHECK(!rt->called("run_sandbox 1"));
+  CHECK(rt->called("stop old1 30"));
+  died("old1", 137, "Error");
+  CHECK(seen().last().phase == "Failed");
+  CHECK(seen().statuses.back().final);
+  // Deletion removes the dead sandbox.
+  caf::anon_send(worker, pod_removed_atom::value, std::string{"uid-1"});
+  run();
+  CHECK(rt->called("remove_sandbox sb-dead"));
 }
