@@ -8,9 +8,12 @@
 #include "runtime/kuberuntime/settings.hpp"
 #include "cafelet_build_info.hpp"
 #include "messages/log.hpp"
+#include "net/probe/grpc_health.hpp"
+#include "net/probe/probe_loop.hpp"
 
 #include <caf/actor_registry.hpp>
 #include <caf/atom.hpp>
+#include <random>
 
 namespace cafelet::actors {
 
@@ -313,6 +316,35 @@ caf::error register_agent_metrics(net::metrics::registry& reg, agent_wiring& w) 
                                      }))
       return err;
   }
+  // Probes, as upstream's prober metrics but labelled by type and result
+  // only (no per-pod series on dense nodes).
+  auto totals = reg.add_counter("prober_probe_total",
+                                "Probe attempts by probe type and result.",
+                                {"probe_type", "result"});
+  if (!totals)
+    return totals.error();
+  auto durations = reg.add_histogram("prober_probe_duration_seconds",
+                                     "Duration of probe attempts by probe type.",
+                                     {"probe_type"},
+                                     {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+                                      10});
+  if (!durations)
+    return durations.error();
+  for (auto kind : {probe_kind::liveness, probe_kind::readiness, probe_kind::startup}) {
+    auto k = static_cast<size_t>(kind);
+    const char* type = probes::to_string(kind);
+    w.stats.probes->totals[k][0] = &(*totals)->labels({type, "successful"});
+    w.stats.probes->totals[k][1] = &(*totals)->labels({type, "failed"});
+    w.stats.probes->totals[k][2] = &(*totals)->labels({type, "unknown"});
+    w.stats.probes->durations[k] = &(*durations)->labels({type});
+  }
+  auto probe_stats = w.stats.probes;
+  if (auto err = reg.add_callback_gauge("cafelet_probe_actors", "Probe actors running.",
+                                        [probe_stats] {
+                                          return static_cast<double>(
+                                            probe_stats->actors.load());
+                                        }))
+    return err;
   return reg.add_callback_gauge("cafelet_pods_known",
                                 "Pods bound to this node known from the API server.",
                                 [pods, pm = w.stats.pod_manager] {
@@ -347,6 +379,22 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
     rc.host_ips = w->host_ips;
     rc.allocatable = w->allocatable;
     auto runtime = pods::make_cri_pod_runtime(w->cri, rc);
+    if (!w->probes) {
+      // One HTTP/TCP loop and one gRPC prober for every probe of the node.
+      std::shared_ptr<net::probe::probe_loop> loop;
+      if (auto made = net::probe::probe_loop::make())
+        loop = std::move(*made);
+      else
+        log::warning("no probe loop: httpGet and tcpSocket probes end unknown",
+                     {log::kv("err", describe(made.error()))});
+      std::shared_ptr<net::probe::grpc_prober> grpc;
+      if (auto made = net::probe::grpc_prober::make())
+        grpc = std::move(*made);
+      else
+        log::warning("no gRPC prober: grpc probes end unknown",
+                     {log::kv("err", describe(made.error()))});
+      w->probes = probes::make_probe_executor(w->cri, std::move(loop), std::move(grpc));
+    }
     pods.factories["pod"] = [w, runtime, host_ips = w->host_ips](
                               caf::local_actor* parent, const std::string&,
                               const caf::message& args) -> caf::actor {
@@ -359,6 +407,9 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
       pc.events = w->events;
       pc.host_ips = host_ips;
       pc.clock = system_wall_clock();
+      pc.probes = w->probes;
+      pc.probe_metrics = w->stats.probes;
+      pc.seed = std::random_device{}();
       return parent->spawn(pod_worker, pc, args.get_as<k8s::pod_ptr>(0));
     };
     root.factories["pods-supervisor"] = [dir, pods](caf::local_actor* parent,

@@ -25,6 +25,7 @@
 #include "actors/pods/pod_manager.hpp"
 #include "actors/pods/pod_source.hpp"
 #include "actors/pods/status_manager.hpp"
+#include "actors/probes/probe_actor.hpp"
 #include "actors/runtime/pleg.hpp"
 #include "actors/runtime/runtime_health.hpp"
 #include "actors/supervisor.hpp"
@@ -54,6 +55,7 @@ struct agent_stats {
   std::shared_ptr<pods::final_status_journal> finals
     = std::make_shared<pods::final_status_journal>();
   std::shared_ptr<pleg_stats> pleg = std::make_shared<pleg_stats>();
+  std::shared_ptr<probe_stats> probes = std::make_shared<probe_stats>();
   /// Messages to a restarting actor that a relay had to drop.
   std::shared_ptr<std::atomic<uint64_t>> relay_drops
     = std::make_shared<std::atomic<uint64_t>>(0);
@@ -78,6 +80,8 @@ struct agent_wiring {
   caf::actor pleg;
   /// The container runtime (null: none configured).
   std::shared_ptr<cri::client> cri;
+  /// Runs probe attempts (made with the pod side when there is a runtime).
+  std::shared_ptr<probes::probe_executor> probes;
   /// Node allocatable as registered (for admission and the downward API).
   k8s::resource_list allocatable;
   /// The node's IPs (--node-ip, else detected as the node status does).

@@ -84,6 +84,81 @@ container_slot& slot_at(self_ptr self, bool init, size_t index) {
   return init ? st.init_containers[index] : st.containers[index];
 }
 
+/// "spec.containers[2]" / "spec.initContainers[0]" of the slot's spec.
+std::string spec_field(self_ptr self, const container_slot& slot) {
+  const auto& spec = self->state.pod->spec;
+  const auto& xs = slot.init ? spec.init_containers : spec.containers;
+  for (size_t i = 0; i < xs.size(); ++i)
+    if (xs[i].name == slot.obs.name)
+      return std::string{slot.init ? "spec.initContainers[" : "spec.containers["}
+             + std::to_string(i) + "]";
+  return "spec";
+}
+
+/// Stops the probe actors of a container instance.
+void stop_probes(container_slot& slot) {
+  for (auto& p : slot.probes)
+    caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+  slot.probes.clear();
+}
+
+void stop_all_probes(self_ptr self) {
+  for (auto* xs : {&self->state.init_containers, &self->state.containers})
+    for (auto& slot : *xs)
+      stop_probes(slot);
+}
+
+/// The pod IP probes go to (the node's for host-network pods).
+std::string probe_ip(self_ptr self) {
+  const auto& st = self->state;
+  if (st.pod->spec.host_network)
+    return st.cfg.host_ips.empty() ? std::string{"127.0.0.1"} : st.cfg.host_ips.front();
+  if (st.sandbox && !st.sandbox->ips.empty())
+    return st.sandbox->ips.front();
+  return {};
+}
+
+/// Spawns the probe actors of `kinds` for the slot's running container.
+void spawn_probes(self_ptr self, container_slot& slot, bool startup_only) {
+  auto& st = self->state;
+  const auto* spec = spec_of(self, slot);
+  if (slot.init || spec == nullptr || !st.cfg.probes || slot.id.empty())
+    return;
+  auto plans = probes::plan_probes(*spec, spec_field(self, slot));
+  if (!plans)
+    return; // refused before the container was created
+  bool has_startup = false;
+  for (const auto& plan : *plans)
+    has_startup = has_startup || plan.kind == probe_kind::startup;
+  for (auto& plan : *plans) {
+    bool is_startup = plan.kind == probe_kind::startup;
+    if (startup_only ? !is_startup : is_startup)
+      continue;
+    probe_actor_config cfg;
+    cfg.executor = st.cfg.probes;
+    cfg.parent = caf::actor_cast<caf::actor>(self);
+    cfg.events = st.cfg.events;
+    cfg.stats = st.cfg.probe_metrics;
+    cfg.pod = st.pod;
+    cfg.container = slot.obs.name;
+    cfg.field_path = "spec.containers{" + slot.obs.name + "}";
+    cfg.container_id = slot.id;
+    cfg.pod_ip = probe_ip(self);
+    cfg.plan = std::move(plan);
+    cfg.seed = st.cfg.seed ^ std::hash<std::string>{}(slot.id + probes::label_of(cfg.plan.kind));
+    slot.probes.push_back(self->spawn(probe_actor, std::move(cfg)));
+  }
+  (void) has_startup;
+}
+
+/// Starts probing a container that runs: its startup probe first, if any.
+void start_probes(self_ptr self, container_slot& slot) {
+  const auto* spec = spec_of(self, slot);
+  if (spec == nullptr)
+    return;
+  spawn_probes(self, slot, spec->startup_probe.has_value());
+}
+
 /// Computes the status and sends it to the status manager if it changed.
 void publish(self_ptr self, bool final = false) {
   auto& st = self->state;
@@ -257,6 +332,13 @@ void start_container(self_ptr self, bool init, size_t index) {
           && waiting->reason != "ErrImageNeverPull"))
     set_waiting(slot, init ? "PodInitializing" : "ContainerCreating");
   publish(self);
+  if (!init) {
+    if (auto plans = probes::plan_probes(*spec, spec_field(self, slot)); !plans) {
+      container_failed(self, init, index, "CreateContainerConfigError",
+                       make_error(errc::invalid, context_of(plans.error())));
+      return;
+    }
+  }
   auto c = *spec;
   auto rt = st.cfg.runtime;
   st.ops->run<caf::expected<std::optional<pods::ready_image>>>(
@@ -363,11 +445,14 @@ void create_and_start(self_ptr self, bool init, size_t index,
           slot.busy = false;
           pods::observed_running r;
           r.started_at = now(self);
-          r.started = true;
-          r.ready = !init; // no probes yet: running means ready
+          if (init) {
+            r.started = true;
+            r.ready = false;
+          } // app containers: no probe result yet (ready/started per spec)
           slot.obs.state = r;
           event(self, "Normal", "Started", "Started container " + slot.obs.name,
                 field_path(slot, index));
+          start_probes(self, slot);
           publish(self);
         });
     });
@@ -435,6 +520,7 @@ std::vector<std::string> running_ids(self_ptr self) {
 void replace_sandbox(self_ptr self) {
   auto& st = self->state;
   st.timers.clear();
+  stop_all_probes(self);
   st.ops->cancel_all(); // pulls and creates for the old sandbox
   auto to_stop = running_ids(self);
   std::string old = st.sandbox ? st.sandbox->id : std::string{};
@@ -493,6 +579,7 @@ void end_without_sandbox(self_ptr self) {
   auto& st = self->state;
   st.sandbox_gone = true;
   st.timers.clear();
+  stop_all_probes(self);
   for (auto* xs : {&st.init_containers, &st.containers})
     for (auto& slot : *xs)
       if (slot.id.empty()
@@ -621,6 +708,7 @@ void settle(self_ptr self, pod_event then) {
 void stop_all(self_ptr self) {
   auto& st = self->state;
   st.timers.clear(); // no restarts, pulls or retries any more
+  stop_all_probes(self);
   auto grace = grace_seconds(*st.pod);
   auto rt = st.cfg.runtime;
   st.outstanding = 1; // guard until every stop is issued
@@ -696,6 +784,7 @@ void remove_all(self_ptr self) {
 
 void finish(self_ptr self) {
   auto& st = self->state;
+  stop_all_probes(self);
   publish(self, true);
   log::info(1, "pod finished and cleaned up", {pod_kv(self), log::kv("podUID", st.uid)});
   if (st.cfg.manager)
@@ -794,6 +883,7 @@ void on_died(self_ptr self, const container_event& ev) {
   t.container_id = slot->obs.container_id;
   slot->obs.state = t;
   slot->busy = false;
+  stop_probes(*slot);
   if (!is_live(st.machine)) {
     publish(self);
     return;
@@ -827,6 +917,68 @@ void on_died(self_ptr self, const container_event& ev) {
     if (!std::holds_alternative<k8s::container_state_terminated>(s.obs.state))
       return;
   fire(self, pod_event::all_done);
+}
+
+/// A probe's result changed (after its thresholds).
+void on_probe(self_ptr self, const probe_update& up) {
+  auto& st = self->state;
+  container_slot* slot = nullptr;
+  for (auto& s : st.containers)
+    if (!s.id.empty() && s.id == up.container_id)
+      slot = &s;
+  if (slot == nullptr || !is_live(st.machine))
+    return; // an older instance, or the pod is ending
+  auto* run = std::get_if<pods::observed_running>(&slot->obs.state);
+  if (run == nullptr)
+    return;
+  log::info(2, "probe result changed",
+            {pod_kv(self), log::kv("podUID", st.uid), log::kv("container", slot->obs.name),
+             log::kv("probeType", probes::to_string(up.kind)),
+             log::kv("success", up.success)});
+  switch (up.kind) {
+    case probe_kind::readiness:
+      run->ready = up.success;
+      publish(self);
+      return;
+    case probe_kind::startup:
+      if (up.success) {
+        run->started = true;
+        stop_probes(*slot);
+        spawn_probes(self, *slot, false);
+        publish(self);
+        return;
+      }
+      break;
+    case probe_kind::liveness:
+      if (up.success)
+        return;
+      break;
+  }
+  // A failed liveness or startup probe: restart the container (the restart
+  // policy decides, once the PLEG reports its exit).
+  const auto* spec = spec_of(self, *slot);
+  std::optional<int64_t> probe_grace;
+  if (spec != nullptr) {
+    const auto& p = up.kind == probe_kind::liveness ? spec->liveness_probe : spec->startup_probe;
+    if (p)
+      probe_grace = p->termination_grace_period_seconds;
+  }
+  auto grace = probe_grace.value_or(grace_seconds(*st.pod));
+  event(self, "Normal", "Killing", probes::killing_message(up.kind, slot->obs.name),
+        field_path(*slot, 0));
+  log::info(0, "container failed its probe; restarting it",
+            {pod_kv(self), log::kv("podUID", st.uid), log::kv("container", slot->obs.name),
+             log::kv("probeType", probes::to_string(up.kind)), log::kv("grace_s", grace)});
+  stop_probes(*slot);
+  auto rt = st.cfg.runtime;
+  auto id = slot->id;
+  st.ops->run<caf::error>(
+    [rt, id, grace](auto cb) { rt->stop_container(id, grace, std::move(cb)); },
+    [self, id](caf::error& err) {
+      if (err)
+        log::warning("stopping a container after its probe failed did not work",
+                     {pod_kv(self), log::kv("id", id), log::kv("err", describe(err))});
+    });
 }
 
 void delete_requested(self_ptr self) {
@@ -934,8 +1086,10 @@ void adopt(self_ptr self, const pods::existing_pod& found) {
         slot.obs.image_id = c.image_ref;
         if (c.running) {
           pods::observed_running r;
-          r.started = true;
-          r.ready = !slot.init;
+          if (slot.init) {
+            r.started = true;
+            r.ready = false;
+          } // app containers: the probes decide again, as upstream
           slot.obs.state = r;
           ++running;
         } else {
@@ -971,6 +1125,8 @@ void settle_adopted(self_ptr self) {
   bool all_done = !st.containers.empty();
   for (size_t i = 0; i < st.containers.size(); ++i) {
     auto& slot = st.containers[i];
+    if (!slot.id.empty() && std::holds_alternative<pods::observed_running>(slot.obs.state))
+      start_probes(self, slot);
     auto* t = std::get_if<k8s::container_state_terminated>(&slot.obs.state);
     if (t == nullptr || slot.id.empty()) {
       all_done = false;
@@ -1084,6 +1240,7 @@ caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
         delete_requested(self);
     },
     [self](pod_removed_atom, const std::string&) { delete_requested(self); },
+    [self](const probe_update& up) { on_probe(self, up); },
     [self](const container_event& ev) {
       if (ev.type == container_event_type::died)
         on_died(self, ev);

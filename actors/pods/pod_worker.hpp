@@ -32,7 +32,15 @@
 /// restartCount+1, as upstream; under restartPolicy Never a pod whose
 /// containers already ran ends instead (no new sandbox). Older sandboxes of
 /// the pod found at start-up are removed.
-/// Not yet: probes, volumes.
+/// Probes (app containers): when a container runs, its startup probe actor
+/// starts, and its liveness and readiness actors once that passed (at once
+/// without one); readiness results set `ready`, a passed startup probe
+/// `started`; a failed liveness or startup probe stops the container
+/// (Killing, with the probe's terminationGracePeriodSeconds if set) and the
+/// restart policy takes over. A probe spec that cannot work keeps the
+/// container from starting: CreateContainerConfigError naming the field.
+/// Receives `probe_update` from its probe actors.
+/// Not yet: volumes.
 
 #include "actors/clock.hpp"
 #include "actors/pods/async_ops.hpp"
@@ -41,7 +49,9 @@
 #include "actors/pods/pod_machine.hpp"
 #include "actors/pods/pod_phase.hpp"
 #include "actors/pods/pod_runtime.hpp"
+#include "actors/probes/probe_actor.hpp"
 #include "messages/pods.hpp"
+#include "messages/probes.hpp"
 
 #include <caf/stateful_actor.hpp>
 
@@ -71,6 +81,13 @@ struct pod_worker_config {
   wall_clock clock;
   /// Prefix of container IDs in statuses ("containerd" -> containerd://id).
   std::string runtime_name = "containerd";
+  /// Runs probe attempts (null: containers with probes are started but not
+  /// probed, which tests of other parts use).
+  std::shared_ptr<probes::probe_executor> probes;
+  /// Probe metrics (may be null).
+  std::shared_ptr<actors::probe_stats> probe_metrics;
+  /// Seeds the probes' jitter (mixed with the pod UID).
+  uint64_t seed = 1;
 };
 
 /// What the worker keeps per container.
@@ -88,6 +105,8 @@ struct container_slot {
   bool busy = false;
   /// Current image pull backoff (zero after a successful pull).
   std::chrono::milliseconds pull_delay{0};
+  /// Probe actors of the current container instance.
+  std::vector<caf::actor> probes;
 };
 
 /// State of a pod worker.
