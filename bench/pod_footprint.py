@@ -14,7 +14,11 @@ and Ready, lets cafelet settle, and measures over a window: cafelet's RSS
 lateness histogram from /metrics. Prints one JSON object.
 
 Environment: CAFELET_BENCH_LEVELS (default "0,20,100"), CAFELET_BENCH_WINDOW
-(seconds, default 30), CAFELET_BENCH_SETTLE (seconds, default 10).
+(seconds, default 30), CAFELET_BENCH_SETTLE (seconds, default 10),
+CAFELET_BENCH_PROBES=1: every pod runs busybox httpd with three probes at
+periodSeconds 1 (startup exec, liveness tcpSocket, readiness httpGet); after
+the startup probe passed, two probes per pod keep running (as upstream,
+startup probes stop once they passed).
 """
 import json
 import os
@@ -33,6 +37,7 @@ LEVELS = [int(x) for x in os.environ.get("CAFELET_BENCH_LEVELS", "0,20,100").spl
 WINDOW = float(os.environ.get("CAFELET_BENCH_WINDOW", "30"))
 SETTLE = float(os.environ.get("CAFELET_BENCH_SETTLE", "10"))
 NODE = "edge-1"
+PROBES = os.environ.get("CAFELET_BENCH_PROBES", "0") == "1"
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -94,6 +99,8 @@ def lateness(text):
 
 
 def pod_manifest(name):
+    if PROBES:
+        return probed_pod_manifest(name)
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": "default", "labels": {"bench": "footprint"}},
@@ -108,6 +115,38 @@ def pod_manifest(name):
             }],
         },
     }
+
+
+def probed_pod_manifest(name):
+    probe = {"periodSeconds": 1, "timeoutSeconds": 1}
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default", "labels": {"bench": "footprint"}},
+        "spec": {
+            "nodeName": NODE,
+            "terminationGracePeriodSeconds": 5,
+            "containers": [{
+                "name": "web", "image": "localhost/busybox:ci",
+                "imagePullPolicy": "IfNotPresent",
+                "command": ["/bin/sh", "-c",
+                            "mkdir -p /www && echo ok > /www/index.html && "
+                            "exec httpd -f -p 8080 -h /www"],
+                "ports": [{"name": "http", "containerPort": 8080}],
+                "startupProbe": dict(probe, exec={"command": ["cat", "/www/index.html"]},
+                                     failureThreshold=30),
+                "livenessProbe": dict(probe, tcpSocket={"port": "http"}),
+                "readinessProbe": dict(probe, httpGet={"path": "/index.html", "port": "http"}),
+            }],
+        },
+    }
+
+
+def probe_attempts(text):
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("prober_probe_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
 
 
 class Kubectl:
@@ -178,7 +217,8 @@ def main():
         wait_for(node_registered, 30, "the Node")
         wait_for(node_ready, 30, "the Node to turn Ready")
 
-        result = {"benchmark": "pod_footprint", "window_s": WINDOW, "settle_s": SETTLE,
+        result = {"benchmark": "pod_footprint", "probes": PROBES, "window_s": WINDOW,
+                  "settle_s": SETTLE,
                   "levels": []}
         created = 0
         for level in LEVELS:
@@ -193,10 +233,14 @@ def main():
             to_running = time.monotonic() - t0
             time.sleep(SETTLE)
             before_cpu, before_t = cpu_seconds(node.pid), time.monotonic()
-            before_late = lateness(metrics(port))
+            before_text = metrics(port)
+            before_late = lateness(before_text)
             time.sleep(WINDOW)
-            cpu = (cpu_seconds(node.pid) - before_cpu) / (time.monotonic() - before_t)
-            after_late = lateness(metrics(port))
+            elapsed = time.monotonic() - before_t
+            cpu = (cpu_seconds(node.pid) - before_cpu) / elapsed
+            after_text = metrics(port)
+            after_late = lateness(after_text)
+            probes_per_s = (probe_attempts(after_text) - probe_attempts(before_text)) / elapsed
             st = proc_status(node.pid)
             renewals = after_late.get("count", 0) - before_late.get("count", 0)
             # The smallest histogram bound holding every renewal of the window.
@@ -205,7 +249,9 @@ def main():
                 if total - before_late["buckets"].get(le, 0) >= renewals and renewals > 0:
                     if bound is None or float(le) < float(bound):
                         bound = le
-            entry = {"pods": level, "all_running_after_s": round(to_running, 2),
+            entry = {"pods": level, "probes": PROBES,
+                     "probe_attempts_per_s": round(probes_per_s, 1),
+                     "all_running_after_s": round(to_running, 2),
                      "rss_kib": st.get("VmRSS"), "rss_anon_kib": st.get("RssAnon"),
                      "rss_file_kib": st.get("RssFile"), "threads": st.get("Threads"),
                      "cpu_percent_of_core": round(100 * cpu, 3),

@@ -40,8 +40,14 @@ void event(self_ptr self, const char* reason, std::string message) {
 }
 
 log::field pod_kv(self_ptr self) {
-  const auto& m = self->state.cfg.pod->metadata;
-  return log::pod_field(m.namespace_, m.name);
+  const auto& pod = self->state.cfg.pod;
+  return pod ? log::pod_field(pod->metadata.namespace_, pod->metadata.name)
+             : log::pod_field("", "");
+}
+
+std::string pod_uid(self_ptr self) {
+  const auto& pod = self->state.cfg.pod;
+  return pod ? pod->metadata.uid : std::string{};
 }
 
 void schedule(self_ptr self, milliseconds d) {
@@ -72,7 +78,7 @@ void finish_attempt(self_ptr self, const probe_outcome& out) {
     case probe_result::failure:
       event(self, "Unhealthy", probes::unhealthy_message(kind, out.output));
       log::info(1, "probe failed",
-                {pod_kv(self), log::kv("podUID", st.cfg.pod->metadata.uid),
+                {pod_kv(self), log::kv("podUID", pod_uid(self)),
                  log::kv("container", st.cfg.container),
                  log::kv("probeType", probes::to_string(kind)),
                  log::kv("output", out.output)});
@@ -118,7 +124,7 @@ void attempt(self_ptr self) {
   req.timeout = st.cfg.plan.timeout;
   auto exec = st.cfg.executor;
   auto n = st.attempt;
-  st.ops->run<probe_outcome>(
+  st.attempt_op = st.ops->run<probe_outcome>(
     [exec, req](auto cb) { exec->run(req, std::move(cb)); },
     [self, n](probe_outcome& out) {
       if (self->state.attempt == n)
@@ -165,6 +171,7 @@ caf::behavior probe_actor(caf::stateful_actor<probe_actor_state>* self,
       auto& st = self->state;
       if (st.attempt != n)
         return;
+      st.ops->cancel(st.attempt_op); // a late answer finds nothing
       log::warning("probe attempt did not complete in time; counting it as unknown",
                    {pod_kv(self), log::kv("container", st.cfg.container),
                     log::kv("probeType", probes::to_string(st.cfg.plan.kind))});

@@ -90,6 +90,8 @@ struct probe_actor_state {
   /// Number of the attempt in flight (0: none).
   uint64_t attempt = 0;
   uint64_t attempts = 0;
+  /// The async operation of the attempt in flight.
+  uint64_t attempt_op = 0;
   caf::actor_clock::time_point attempt_started;
   /// A liveness/startup failure was reported: no more attempts.
   bool on_hold = false;

@@ -2,6 +2,8 @@
 
 #include "messages/errors.hpp"
 
+#include <cctype>
+
 namespace cafelet::actors::probes {
 
 namespace {
@@ -81,9 +83,20 @@ caf::expected<probe_plan> plan_probe(probe_kind kind, const k8s::probe& p,
                  + (p.grpc ? 1 : 0);
   if (handlers == 0)
     return make_error(errc::invalid, base + ": Required value: must specify a handler type");
-  if (handlers > 1)
-    return make_error(errc::invalid,
-                      base + ": Forbidden: may not specify more than 1 handler type");
+  if (handlers > 1) {
+    // As upstream: the field of the second handler in declaration order.
+    const char* second = nullptr;
+    int seen = 0;
+    for (auto [set, name] : {std::pair{p.exec.has_value(), "exec"},
+                             std::pair{p.http_get.has_value(), "httpGet"},
+                             std::pair{p.tcp_socket.has_value(), "tcpSocket"},
+                             std::pair{p.grpc.has_value(), "grpc"}})
+      if (set && ++seen == 2)
+        second = name;
+    return make_error(errc::invalid, base + "." + second
+                                       + ": Forbidden: may not specify more than 1 "
+                                         "handler type");
+  }
   probe_plan plan;
   plan.kind = kind;
   if (p.exec) {
@@ -105,8 +118,15 @@ caf::expected<probe_plan> plan_probe(probe_kind kind, const k8s::probe& p,
     t.port = *port;
     t.path = h.path;
     for (const auto& hdr : h.http_headers) {
-      if (hdr.name.empty())
-        return make_error(errc::invalid, base + ".httpGet.httpHeaders.name: Required value");
+      bool token = !hdr.name.empty();
+      for (char ch : hdr.name)
+        token = token && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-');
+      if (!token)
+        return make_error(errc::invalid,
+                          base + ".httpGet.httpHeaders: Invalid value: \"" + hdr.name
+                            + "\": a valid HTTP header must consist of alphanumeric "
+                              "characters or '-' (e.g. 'X-Header-Name', regex used for "
+                              "validation is '[-A-Za-z0-9]+')");
       t.headers.emplace_back(hdr.name, hdr.value);
     }
     plan.target = std::move(t);

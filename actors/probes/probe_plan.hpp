@@ -129,7 +129,7 @@ private:
 };
 
 /// The Unhealthy event message: "Liveness probe failed: <output>" (output
-/// cut at 10 KiB, trailing newline dropped as upstream's formatting shows).
+/// cut at 10 KiB and kept as it is, trailing newline included, as upstream).
 std::string unhealthy_message(probe_kind kind, std::string_view output);
 
 /// The Killing event message after a liveness or startup failure:

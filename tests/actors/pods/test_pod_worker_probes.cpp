@@ -192,8 +192,8 @@ TEST_CASE_FIXTURE(probe_fixture, "probe specs that cannot work keep the containe
     bad.exec = k8s::exec_action{{"true"}};
     bad.tcp_socket = k8s::tcp_socket_action{};
     bad.tcp_socket->port.int_value = 80;
-    expected = "spec.containers[0].livenessProbe: Forbidden: may not specify more than 1 "
-               "handler type";
+    expected = "spec.containers[0].livenessProbe.tcpSocket: Forbidden: may not specify more "
+               "than 1 handler type";
   }
   SUBCASE("a port name the container does not have") {
     bad.http_get = k8s::http_get_action{};
