@@ -4,6 +4,7 @@
 #include "actors/pods/qos.hpp"
 #include "messages/errors.hpp"
 #include "messages/log.hpp"
+#include "net/client/base64.hpp"
 #include "runtime/cri/client.hpp"
 #include "runtime/kuberuntime/cgroups.hpp"
 #include "runtime/kuberuntime/container.hpp"
@@ -36,6 +37,17 @@ void remove_pod_cgroups(const std::string& parent) {
     if (fs::is_directory(dir, ec))
       fs::remove(dir, ec); // rmdir: only succeeds when empty
   }
+}
+
+/// "spec.containers[i]" or "spec.initContainers[i]" of `c` in `pod`.
+std::string field_of(const k8s::pod& pod, const k8s::container& c) {
+  for (size_t i = 0; i < pod.spec.containers.size(); ++i)
+    if (pod.spec.containers[i].name == c.name)
+      return "spec.containers[" + std::to_string(i) + "]";
+  for (size_t i = 0; i < pod.spec.init_containers.size(); ++i)
+    if (pod.spec.init_containers[i].name == c.name)
+      return "spec.initContainers[" + std::to_string(i) + "]";
+  return "spec.containers[?]";
 }
 
 /// Adapts a typed CRI completion to a plain done callback.
@@ -145,6 +157,7 @@ public:
 
   void create_container(const k8s::pod& pod, const k8s::container& c,
                         const sandbox_info& sandbox, uint32_t restart_count,
+                        const container_context& ctx,
                         runtime_cb<created_container> cb) override {
     pb_sandbox_config sandbox_config;
     {
@@ -160,10 +173,39 @@ public:
     in.pod_ips = sandbox.ips;
     in.host_ips = cfg_.host_ips;
     in.node_allocatable = cfg_.allocatable;
+    in.config_map = [&ctx](std::string_view name) -> const k8s::string_map* {
+      auto i = ctx.config_maps.find(std::string{name});
+      return i == ctx.config_maps.end() || !i->second ? nullptr : &i->second->data;
+    };
+    // Secret values decoded once per container start (only if referenced).
+    std::map<std::string, k8s::string_map> decoded;
+    in.secret = [&ctx, &decoded](std::string_view name) -> const k8s::string_map* {
+      auto i = ctx.secrets.find(std::string{name});
+      if (i == ctx.secrets.end() || !i->second)
+        return nullptr;
+      auto& out = decoded[std::string{name}];
+      if (out.empty())
+        for (const auto& [key, value] : i->second->data)
+          if (auto bytes = net::base64_decode(value, "secret data"))
+            out.emplace(key, std::move(*bytes));
+      return &out;
+    };
     auto env = make_environment(pod, c, in);
     if (!env) {
       cb(make_error(errc::invalid, context_of(env.error())));
       return;
+    }
+    // Volume mounts (a subPath is resolved on the node's file system here:
+    // a few openat calls, the only file-system work on this path).
+    std::vector<kr::mount_spec> mounts;
+    if (!c.volume_mounts.empty()) {
+      auto field = field_of(pod, c);
+      auto made = volumes::container_mounts(c, field, ctx.volumes, env->vars);
+      if (!made) {
+        cb(make_error(errc::invalid, context_of(made.error())));
+        return;
+      }
+      mounts = std::move(*made);
     }
     auto cmd = expand_command(c, env->vars);
     kr::container_inputs inputs;
@@ -172,6 +214,7 @@ public:
     inputs.env = env->vars;
     inputs.command = cmd.command;
     inputs.args = cmd.args;
+    inputs.mounts = std::move(mounts);
     auto config = kr::make_container_config(pod, c, qos_for(pod), inputs,
                                             cfg_.settings);
     if (!config) {

@@ -6,6 +6,8 @@
 /// simulated runtime and tests implement it directly, which keeps the pod
 /// worker's logic independent of gRPC and testable under virtual time.
 
+#include "actors/volumes/volume_setup.hpp"
+#include "messages/k8s/config.hpp"
 #include "messages/k8s/pod.hpp"
 
 #include <caf/error.hpp>
@@ -13,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,6 +79,18 @@ struct existing_pod {
   std::vector<std::string> stale_sandboxes;
 };
 
+/// What a container needs beyond its spec: the pod's volumes as set up
+/// (its volumeMounts are resolved against them) and the objects its
+/// environment refers to (configMapKeyRef, secretKeyRef, envFrom).
+struct container_context {
+  /// The pod's volumes (empty: the pod has none, or they are not set up).
+  std::vector<volumes::mounted_volume> volumes;
+  /// ConfigMaps and Secrets of the pod's namespace by name (absent or
+  /// null: missing).
+  std::map<std::string, k8s::config_map_ptr> config_maps;
+  std::map<std::string, k8s::secret_ptr> secrets;
+};
+
 /// Completion of an operation returning `T`.
 template <class T>
 using runtime_cb = std::function<void(caf::expected<T>)>;
@@ -101,11 +116,12 @@ public:
   virtual void pull_image(const k8s::pod& pod, const k8s::container& c,
                           runtime_cb<ready_image> cb) = 0;
 
-  /// Creates a container (CreateContainer); `errc::invalid` means the spec
-  /// cannot be honoured (CreateContainerConfigError).
+  /// Creates a container (CreateContainer) with its environment and
+  /// mounts from `ctx`; `errc::invalid` means the spec cannot be honoured
+  /// or a referenced object or key is missing (CreateContainerConfigError).
   virtual void create_container(const k8s::pod& pod, const k8s::container& c,
                                 const sandbox_info& sandbox,
-                                uint32_t restart_count,
+                                uint32_t restart_count, const container_context& ctx,
                                 runtime_cb<created_container> cb) = 0;
 
   /// Starts a created container.

@@ -395,6 +395,16 @@ void pull(self_ptr self, bool init, size_t index, const k8s::container& c) {
     });
 }
 
+/// The volumes and objects a container of this pod is created with.
+pods::container_context container_context_of(self_ptr self) {
+  auto& st = self->state;
+  pods::container_context ctx;
+  ctx.volumes = st.mounted_volumes;
+  ctx.config_maps = st.volume_inputs.config_maps;
+  ctx.secrets = st.volume_inputs.secrets;
+  return ctx;
+}
+
 /// The image is there: create and start the container.
 void create_and_start(self_ptr self, bool init, size_t index,
                       const pods::ready_image& image) {
@@ -413,9 +423,10 @@ void create_and_start(self_ptr self, bool init, size_t index,
   auto rt = st.cfg.runtime;
   auto sandbox = *st.sandbox;
   auto restarts = static_cast<uint32_t>(slot.obs.restart_count);
+  auto ctx = container_context_of(self);
   st.ops->run<caf::expected<pods::created_container>>(
-    [rt, pod, c, sandbox, restarts](auto cb) {
-      rt->create_container(*pod, c, sandbox, restarts, std::move(cb));
+    [rt, pod, c, sandbox, restarts, ctx](auto cb) {
+      rt->create_container(*pod, c, sandbox, restarts, ctx, std::move(cb));
     },
     [self, init, index, rt](caf::expected<pods::created_container>& made) {
       if (!made) {

@@ -142,6 +142,10 @@ struct pod_worker_state {
   uint32_t outstanding = 0;
   /// The last status sent.
   k8s::pod_status last_status;
+  /// Objects and tokens the pod's volumes and environment refer to.
+  volumes::volume_inputs volume_inputs;
+  /// The pod's volumes as set up.
+  std::vector<volumes::mounted_volume> mounted_volumes;
   /// Pending timers by generation (a cancelled timer has no entry).
   std::unordered_map<uint64_t, std::function<void()>> timers;
   uint64_t timer_gen = 0;

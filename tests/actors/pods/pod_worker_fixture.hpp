@@ -68,6 +68,7 @@ public:
 
   void create_container(const k8s::pod&, const k8s::container& c,
                         const pods::sandbox_info&, uint32_t restarts,
+                        const pods::container_context&,
                         pods::runtime_cb<pods::created_container> cb) override {
     calls.push_back("create " + c.name + " " + std::to_string(restarts));
     if (invalid_spec) {

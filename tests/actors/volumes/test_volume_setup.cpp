@@ -1,0 +1,194 @@
+// A pod's volumes as a whole: set-up of every kind under a temporary root
+// (tmpfs for secret and projected volumes), the CRI mounts of a container
+// (read-only for kubelet-managed volumes, subPath resolved, unknown volume
+// refused), updates rewriting payloads, and tear-down leaving nothing.
+#include "actors/volumes/volume_dirs.hpp"
+#include "actors/volumes/volume_setup.hpp"
+#include "messages/errors.hpp"
+#include "tests/actors/pods/pod_builders.hpp"
+
+#include <doctest/doctest.h>
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace cafelet;
+using namespace cafelet::actors;
+using namespace cafelet::actors::volumes;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A temporary kubelet root, unmounted and removed at the end.
+struct temp_root {
+  std::string path;
+  temp_root() {
+    char tmpl[] = "/tmp/cafelet-volsetup-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~temp_root() {
+    for (const auto& uid : pod_dirs(path))
+      remove_pod_dir(path, uid);
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+std::string read_file(const std::string& p) {
+  std::ifstream in{p};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string fstype_of(const std::string& path) {
+  std::ifstream in{"/proc/self/mountinfo"};
+  std::string line, result;
+  while (std::getline(in, line)) {
+    std::istringstream words{line};
+    std::vector<std::string> f;
+    for (std::string w; words >> w;)
+      f.push_back(w);
+    auto sep = std::find(f.begin(), f.end(), "-");
+    if (f.size() > 4 && f[4] == path && sep != f.end() && sep + 1 != f.end())
+      result = *(sep + 1);
+  }
+  return result;
+}
+
+k8s::pod full_pod() {
+  auto p = test::make_pod("web", "uid-vol-1");
+  p.metadata.labels = {{"app", "web"}};
+  k8s::volume scratch;
+  scratch.name = "scratch";
+  scratch.empty_dir = k8s::empty_dir_volume{};
+  k8s::volume cfg;
+  cfg.name = "cfg";
+  cfg.config_map = k8s::config_map_volume{};
+  cfg.config_map->name = "app-config";
+  k8s::volume creds;
+  creds.name = "creds";
+  creds.secret = k8s::secret_volume{};
+  creds.secret->secret_name = "app-secret";
+  creds.secret->default_mode = 0400;
+  k8s::volume info;
+  info.name = "info";
+  info.downward_api = k8s::downward_api_volume{};
+  k8s::downward_api_file labels;
+  labels.path = "labels";
+  labels.field_ref = k8s::object_field_selector{"v1", "metadata.labels"};
+  info.downward_api->items.push_back(labels);
+  k8s::volume access;
+  access.name = "kube-api-access";
+  access.projected = k8s::projected_volume{};
+  k8s::volume_projection token;
+  token.service_account_token = k8s::service_account_token_projection{"", 3607, "token"};
+  access.projected->sources.push_back(token);
+  p.spec.volumes = {scratch, cfg, creds, info, access};
+  auto c = test::make_container("app");
+  c.volume_mounts = {{"scratch", "/scratch", "", "", false, "", ""},
+                     {"cfg", "/etc/app", "", "", false, "", ""},
+                     {"scratch", "/data", "sub/dir", "", false, "", ""}};
+  p.spec.containers.push_back(c);
+  return p;
+}
+
+volume_inputs inputs(std::string value = "v1") {
+  volume_inputs in;
+  auto cm = std::make_shared<k8s::config_map>();
+  cm->data = {{"setting", value}};
+  in.config_maps["app-config"] = cm;
+  auto s = std::make_shared<k8s::secret>();
+  s->data = {{"password", "aHVudGVyMg=="}}; // hunter2
+  in.secrets["app-secret"] = s;
+  in.tokens[{"kube-api-access", 0}] = "header.payload.signature";
+  return in;
+}
+
+} // namespace
+
+TEST_CASE("every volume kind is set up under the pod's directory") {
+  temp_root root;
+  auto pod = full_pod();
+  auto vols = setup_pod_volumes(root.path, pod, inputs());
+  REQUIRE_MESSAGE(vols, describe(vols.error()));
+  REQUIRE(vols->size() == 5);
+  auto base = root.path + "/pods/uid-vol-1/volumes/";
+  CHECK((*vols)[0].host_path == base + "kubernetes.io~empty-dir/scratch");
+  CHECK_FALSE((*vols)[0].kubelet_managed);
+  CHECK(read_file(base + "kubernetes.io~configmap/cfg/setting") == "v1");
+  CHECK(read_file(base + "kubernetes.io~secret/creds/password") == "hunter2");
+  CHECK(fstype_of(base + "kubernetes.io~secret/creds") == "tmpfs");
+  struct stat st{};
+  REQUIRE(::stat((base + "kubernetes.io~secret/creds/password").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0400);
+  CHECK(read_file(base + "kubernetes.io~downward-api/info/labels") == "app=\"web\"");
+  CHECK(read_file(base + "kubernetes.io~projected/kube-api-access/token")
+        == "header.payload.signature");
+  CHECK(fstype_of(base + "kubernetes.io~projected/kube-api-access") == "tmpfs");
+  CHECK(fstype_of(base + "kubernetes.io~configmap/cfg").empty()); // on disk
+
+  // An update rewrites the payload atomically; a second set-up mounts nothing twice.
+  auto again = setup_pod_volumes(root.path, pod, inputs("v2"));
+  REQUIRE(again);
+  CHECK(read_file(base + "kubernetes.io~configmap/cfg/setting") == "v2");
+
+  // Tear-down leaves nothing (the tmpfs mounts included).
+  CHECK_FALSE(teardown_pod_volumes(root.path, "uid-vol-1"));
+  CHECK_FALSE(fs::exists(root.path + "/pods/uid-vol-1"));
+  CHECK(fstype_of(base + "kubernetes.io~secret/creds").empty());
+}
+
+TEST_CASE("a missing object names the volume and keeps its code") {
+  temp_root root;
+  auto pod = full_pod();
+  auto in = inputs();
+  in.config_maps.clear();
+  auto vols = setup_pod_volumes(root.path, pod, in);
+  REQUIRE_FALSE(vols);
+  CHECK(is(vols.error(), errc::not_found));
+  CHECK(context_of(vols.error()) == "volume \"cfg\": configmap \"app-config\" not found");
+}
+
+TEST_CASE("container mounts: volume paths, read-only for kubelet-managed, subPath inside") {
+  temp_root root;
+  auto pod = full_pod();
+  auto vols = setup_pod_volumes(root.path, pod, inputs());
+  REQUIRE(vols);
+  auto mounts = container_mounts(pod.spec.containers[0], "spec.containers[0]", *vols, {});
+  REQUIRE_MESSAGE(mounts, describe(mounts.error()));
+  REQUIRE(mounts->size() == 3);
+  CHECK((*mounts)[0].container_path == "/scratch");
+  CHECK_FALSE((*mounts)[0].read_only);
+  CHECK((*mounts)[1].read_only); // configMap: kubelet-managed
+  CHECK((*mounts)[2].host_path
+        == root.path + "/pods/uid-vol-1/volumes/kubernetes.io~empty-dir/scratch/sub/dir");
+  CHECK(fs::is_directory((*mounts)[2].host_path));
+
+  auto c = pod.spec.containers[0];
+  c.volume_mounts.push_back({"nope", "/x", "", "", false, "", ""});
+  auto bad = container_mounts(c, "spec.containers[0]", *vols, {});
+  REQUIRE_FALSE(bad);
+  CHECK(context_of(bad.error()) == "spec.containers[0].volumeMounts[3].name: Not found: \"nope\"");
+
+  // A subPath through a symlink out of the volume is refused; /etc untouched.
+  auto scratch = (*vols)[0].host_path;
+  fs::create_directory_symlink("/etc", scratch + "/escape");
+  c = pod.spec.containers[0];
+  c.volume_mounts = {{"scratch", "/x", "escape/cafelet-probe", "", false, "", ""}};
+  auto escaped = container_mounts(c, "spec.containers[0]", *vols, {});
+  REQUIRE_FALSE(escaped);
+  CHECK(context_of(escaped.error()).find("spec.containers[0].volumeMounts[0].subPath: ") == 0);
+  CHECK_FALSE(fs::exists("/etc/cafelet-probe"));
+
+  // subPathExpr expands against the container's environment.
+  c.volume_mounts = {{"scratch", "/x", "", "$(POD)/logs", false, "", ""}};
+  auto expanded = container_mounts(c, "spec.containers[0]", *vols, {{"POD", "web"}});
+  REQUIRE(expanded);
+  CHECK((*expanded)[0].host_path == scratch + "/web/logs");
+}
