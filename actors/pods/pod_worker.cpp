@@ -5,6 +5,7 @@
 #include "messages/errors.hpp"
 #include "messages/log.hpp"
 #include "messages/units/duration.hpp"
+#include "actors/volumes/projection.hpp"
 
 #include <caf/send.hpp>
 
@@ -23,6 +24,7 @@ void fire(self_ptr self, pod_event ev);
 void start_container(self_ptr self, bool init, size_t index);
 void pull(self_ptr self, bool init, size_t index, const k8s::container& c);
 void run_sandbox(self_ptr self);
+bool volumes_ready(self_ptr self);
 void settle_gone(self_ptr self);
 void sandbox_lost(self_ptr self);
 void discard_sandbox(std::shared_ptr<pods::pod_runtime> rt, std::vector<std::string> ids,
@@ -323,6 +325,14 @@ void start_container(self_ptr self, bool init, size_t index) {
       && (std::holds_alternative<pods::observed_running>(slot.obs.state)
           || std::holds_alternative<k8s::container_state_terminated>(slot.obs.state)))
     return;
+  // Volumes first (as upstream's WaitForAttachAndMount): the container
+  // waits in ContainerCreating / PodInitializing until they are set up.
+  if (!volumes_ready(self)) {
+    if (!std::holds_alternative<k8s::container_state_waiting>(slot.obs.state))
+      set_waiting(slot, init ? "PodInitializing" : "ContainerCreating");
+    publish(self);
+    return;
+  }
   slot.busy = true;
   // A container retried after an image pull failure keeps showing that
   // reason until the pull succeeds (as upstream).
@@ -467,6 +477,188 @@ void create_and_start(self_ptr self, bool init, size_t index,
           publish(self);
         });
     });
+}
+
+/// Subscribes to what the pod's volumes and environment refer to.
+void subscribe_inputs(self_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.io)
+    return;
+  const auto& pod = *st.pod;
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto refs = volumes::references_of(pod);
+  for (auto [kind, names] : {std::pair{object_kind::config_map, &refs.config_maps},
+                             std::pair{object_kind::secret, &refs.secrets}})
+    for (const auto& name : *names) {
+      object_key key{kind, pod.metadata.namespace_, name};
+      if (!st.cfg.objects)
+        continue; // no manager: missing
+      st.awaiting_objects.insert(key);
+      caf::anon_send(st.cfg.objects, subscribe_atom::value, key, me);
+    }
+  for (const auto& v : pod.spec.volumes) {
+    if (!v.projected)
+      continue;
+    for (size_t i = 0; i < v.projected->sources.size(); ++i) {
+      const auto& src = v.projected->sources[i].service_account_token;
+      if (!src)
+        continue;
+      token_key key;
+      key.namespace_ = pod.metadata.namespace_;
+      key.service_account = pod.spec.service_account_name.empty()
+                              ? std::string{"default"}
+                              : pod.spec.service_account_name;
+      key.pod_name = pod.metadata.name;
+      key.pod_uid = pod.metadata.uid;
+      key.audience = src->audience;
+      key.expiration_seconds = src->expiration_seconds.value_or(3607);
+      st.token_slots[key].emplace_back(v.name, i);
+      if (st.cfg.tokens && st.awaiting_tokens.insert(key).second)
+        caf::anon_send(st.cfg.tokens, subscribe_atom::value, key, me);
+    }
+  }
+}
+
+/// Containers that wait for the volumes start once they are there.
+void start_waiting_containers(self_ptr self) {
+  auto& st = self->state;
+  if (st.machine == pod_state::initializing)
+    start_container(self, true, st.init_index);
+  else if (st.machine == pod_state::running)
+    for (size_t i = 0; i < st.containers.size(); ++i)
+      start_container(self, false, i);
+}
+
+void setup_volumes(self_ptr self);
+
+/// True if the pod's volumes are set up; otherwise starts what is missing.
+bool volumes_ready(self_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.io || st.volumes == volume_phase::ready)
+    return true;
+  if (st.volumes == volume_phase::idle || st.volumes == volume_phase::waiting_inputs)
+    setup_volumes(self);
+  return false;
+}
+
+/// "MountVolume.SetUp failed for volume "cfg" : <cause>" from our
+/// `volume "cfg": <cause>`.
+std::string failed_mount_message(const caf::error& err) {
+  auto text = context_of(err).empty() ? describe(err) : context_of(err);
+  const std::string prefix = "volume \"";
+  if (text.rfind(prefix, 0) == 0) {
+    auto end = text.find("\": ", prefix.size());
+    if (end != std::string::npos)
+      return "MountVolume.SetUp failed for volume \"" + text.substr(prefix.size(), end - prefix.size())
+             + "\" : " + text.substr(end + 3);
+  }
+  return "MountVolume.SetUp failed: " + text;
+}
+
+/// Sets the volumes up (again) on the I/O thread once every input answered.
+void setup_volumes(self_ptr self) {
+  auto& st = self->state;
+  if (!st.awaiting_objects.empty() || !st.awaiting_tokens.empty()) {
+    st.volumes = volume_phase::waiting_inputs;
+    return;
+  }
+  if (st.volumes == volume_phase::setting_up) {
+    st.volumes_dirty = true;
+    return;
+  }
+  bool was_ready = st.volumes == volume_phase::ready;
+  st.volumes = volume_phase::setting_up;
+  st.volume_inputs.node_allocatable = st.cfg.allocatable;
+  auto io = st.cfg.io;
+  auto root = st.cfg.root_dir;
+  auto pod = st.pod;
+  auto in = st.volume_inputs;
+  st.ops->run<caf::expected<std::vector<volumes::mounted_volume>>>(
+    [io, root, pod, in](auto cb) {
+      io->post([root, pod, in, cb = std::move(cb)]() mutable {
+        cb(volumes::setup_pod_volumes(root, *pod, in));
+      });
+    },
+    [self, was_ready](caf::expected<std::vector<volumes::mounted_volume>>& vols) {
+      auto& st = self->state;
+      if (!is_live(st.machine) && st.machine != pod_state::admitting)
+        return;
+      if (st.volumes_dirty) {
+        st.volumes_dirty = false;
+        st.volumes = was_ready ? volume_phase::ready : volume_phase::idle;
+        setup_volumes(self);
+        return;
+      }
+      if (!vols) {
+        st.volumes = volume_phase::failed;
+        auto msg = failed_mount_message(vols.error());
+        event(self, "Warning", "FailedMount", msg);
+        log::warning("pod volumes could not be set up",
+                     {pod_kv(self), log::kv("podUID", st.uid), log::kv("err", msg)});
+        after(self, milliseconds{10000}, [self] {
+          if (self->state.volumes == volume_phase::failed)
+            setup_volumes(self);
+        });
+        return;
+      }
+      st.mounted_volumes = std::move(*vols);
+      st.volumes = volume_phase::ready;
+      if (!was_ready) {
+        log::info(2, "pod volumes set up", {pod_kv(self), log::kv("podUID", st.uid),
+                                            log::kv("volumes", st.mounted_volumes.size())});
+        start_waiting_containers(self);
+      }
+    });
+}
+
+/// An input changed: set the volumes up again if they were asked for.
+void inputs_changed(self_ptr self) {
+  auto& st = self->state;
+  if (st.volumes != volume_phase::idle && is_live(st.machine))
+    setup_volumes(self);
+}
+
+void on_object(self_ptr self, const object_update& up) {
+  auto& st = self->state;
+  if (up.key.kind == object_kind::config_map) {
+    if (up.config_map)
+      st.volume_inputs.config_maps[up.key.name] = up.config_map;
+    else
+      st.volume_inputs.config_maps.erase(up.key.name);
+  } else {
+    if (up.secret)
+      st.volume_inputs.secrets[up.key.name] = up.secret;
+    else
+      st.volume_inputs.secrets.erase(up.key.name);
+  }
+  st.awaiting_objects.erase(up.key);
+  inputs_changed(self);
+}
+
+void on_token(self_ptr self, const token_update& up) {
+  auto& st = self->state;
+  auto i = st.token_slots.find(up.key);
+  if (i == st.token_slots.end())
+    return;
+  if (!up.token.empty())
+    for (const auto& slot : i->second)
+      st.volume_inputs.tokens[slot] = up.token;
+  st.awaiting_tokens.erase(up.key);
+  inputs_changed(self);
+}
+
+/// Removes the pod's volumes after its clean-up (queued on the I/O thread).
+void teardown_volumes(self_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.io || st.volumes == volume_phase::idle)
+    return;
+  auto root = st.cfg.root_dir;
+  auto uid = st.uid;
+  st.cfg.io->post([root, uid] {
+    if (auto err = volumes::teardown_pod_volumes(root, uid))
+      log::warning("removing pod volumes failed",
+                   {log::kv("podUID", uid), log::kv("err", describe(err))});
+  });
 }
 
 /// Off the actor: stops containers `ids` with `grace`, then stops and
@@ -796,6 +988,7 @@ void remove_all(self_ptr self) {
 void finish(self_ptr self) {
   auto& st = self->state;
   stop_all_probes(self);
+  teardown_volumes(self);
   publish(self, true);
   log::info(1, "pod finished and cleaned up", {pod_kv(self), log::kv("podUID", st.uid)});
   if (st.cfg.manager)
@@ -1206,6 +1399,7 @@ caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
     [self](caf::expected<pods::existing_pod>& found) {
       auto& st = self->state;
       st.finding = false;
+      subscribe_inputs(self);
       if (found)
         adopt(self, *found);
       else
@@ -1231,6 +1425,10 @@ caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
         end_without_sandbox(self);
       else if (adopted)
         settle_adopted(self);
+      // Adopted containers run with volumes set up by the previous process:
+      // set them up again so that their payloads follow the objects.
+      if (adopted && !dead && st.cfg.io && st.volumes == volume_phase::idle)
+        setup_volumes(self);
       arm_deadline(self);
     });
   return st.ops->handlers().or_else(caf::behavior{
@@ -1252,6 +1450,8 @@ caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
     },
     [self](pod_removed_atom, const std::string&) { delete_requested(self); },
     [self](const probe_update& up) { on_probe(self, up); },
+    [self](const object_update& up) { on_object(self, up); },
+    [self](const token_update& up) { on_token(self, up); },
     [self](const container_event& ev) {
       if (ev.type == container_event_type::died)
         on_died(self, ev);

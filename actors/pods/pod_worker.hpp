@@ -40,7 +40,14 @@
 /// restart policy takes over. A probe spec that cannot work keeps the
 /// container from starting: CreateContainerConfigError naming the field.
 /// Receives `probe_update` from its probe actors.
-/// Not yet: volumes.
+/// Volumes (when `io` is set): the worker subscribes to the ConfigMaps,
+/// Secrets and service-account tokens its pod refers to, sets the volumes
+/// up on the I/O thread once every subscription answered (before the first
+/// container is created), sets them up again whenever an input changes
+/// (payloads rewritten atomically), reports a failure as FailedMount
+/// (containers wait in ContainerCreating, as upstream) and removes them
+/// after the pod's clean-up.
+/// Receives `object_update` and `token_update`.
 
 #include "actors/clock.hpp"
 #include "actors/pods/async_ops.hpp"
@@ -50,6 +57,8 @@
 #include "actors/pods/pod_phase.hpp"
 #include "actors/pods/pod_runtime.hpp"
 #include "actors/probes/probe_actor.hpp"
+#include "actors/volumes/io_thread.hpp"
+#include "messages/objects.hpp"
 #include "messages/pods.hpp"
 #include "messages/probes.hpp"
 
@@ -59,6 +68,8 @@
 #include <memory>
 #include <unordered_map>
 #include <optional>
+#include <map>
+#include <set>
 #include <string>
 
 namespace cafelet::actors {
@@ -88,6 +99,32 @@ struct pod_worker_config {
   std::shared_ptr<actors::probe_stats> probe_metrics;
   /// Seeds the probes' jitter (mixed with the pod UID).
   uint64_t seed = 1;
+  /// Runs volume set-up and tear-down (null: volumes are not set up and
+  /// containers get no volume mounts).
+  std::shared_ptr<volumes::io_thread> io;
+  /// The kubelet root directory (pods/<uid>/volumes/...).
+  std::string root_dir;
+  /// The object manager (ConfigMaps, Secrets) and the token manager
+  /// (service-account tokens); null: what they would provide is missing.
+  caf::actor objects;
+  caf::actor tokens;
+  /// Node allocatable (downward API defaults).
+  k8s::resource_list allocatable;
+};
+
+/// Where a pod's volumes stand.
+enum class volume_phase : uint8_t {
+  /// Not asked for yet.
+  idle,
+  /// Waiting for the first answer of every object and token subscription.
+  waiting_inputs,
+  /// Set-up running on the I/O thread.
+  setting_up,
+  /// Set up; containers may start.
+  ready,
+  /// Set-up failed (FailedMount); retried when an input changes and every
+  /// 10 s.
+  failed,
 };
 
 /// What the worker keeps per container.
@@ -146,6 +183,14 @@ struct pod_worker_state {
   volumes::volume_inputs volume_inputs;
   /// The pod's volumes as set up.
   std::vector<volumes::mounted_volume> mounted_volumes;
+  volume_phase volumes = volume_phase::idle;
+  /// Inputs changed while a set-up ran: run it again.
+  bool volumes_dirty = false;
+  /// Subscriptions not answered yet.
+  std::set<object_key> awaiting_objects;
+  std::set<token_key> awaiting_tokens;
+  /// Where each token goes: (projected volume, source index).
+  std::map<token_key, std::vector<std::pair<std::string, size_t>>> token_slots;
   /// Pending timers by generation (a cancelled timer has no entry).
   std::unordered_map<uint64_t, std::function<void()>> timers;
   uint64_t timer_gen = 0;

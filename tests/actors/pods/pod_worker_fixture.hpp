@@ -123,6 +123,8 @@ struct world_state {
   std::vector<pod_status_update> statuses;
   std::vector<record_event> events;
   std::vector<std::string> done;
+  std::vector<object_key> object_subscriptions;
+  std::vector<token_key> token_subscriptions;
   static const char* name;
 
   const k8s::pod_status& last() const {
@@ -151,6 +153,12 @@ inline caf::behavior world(caf::stateful_actor<world_state>* self) {
     [self](const pod_status_update& x) { self->state.statuses.push_back(x); },
     [self](const record_event& x) { self->state.events.push_back(x); },
     [self](pod_done_atom, const std::string& uid) { self->state.done.push_back(uid); },
+    [self](subscribe_atom, const object_key& key, const caf::actor&) {
+      self->state.object_subscriptions.push_back(key);
+    },
+    [self](subscribe_atom, const token_key& key, const caf::actor&) {
+      self->state.token_subscriptions.push_back(key);
+    },
   };
 }
 
@@ -160,6 +168,9 @@ struct fixture : cafelet::testing::deterministic_fixture {
   caf::actor worker;
   /// Probe executor given to the worker (null: containers are not probed).
   std::shared_ptr<probes::probe_executor> probes;
+  /// Volume I/O thread and root given to the worker (null: no volumes).
+  std::shared_ptr<volumes::io_thread> io;
+  std::string root_dir;
 
   world_state& seen() {
     return state_of<world_state>(w);
@@ -175,6 +186,12 @@ struct fixture : cafelet::testing::deterministic_fixture {
     cfg.host_ips = {"192.0.2.2"};
     cfg.clock = actor_wall_clock(*sys, k8s::timestamp{} + 1'700'000'000'000'000us);
     cfg.probes = probes;
+    cfg.io = io;
+    cfg.root_dir = root_dir;
+    if (io) {
+      cfg.objects = w;
+      cfg.tokens = w;
+    }
     worker = sys->spawn(pod_worker, cfg, pod);
     run();
   }
