@@ -3,6 +3,7 @@
 // (read-only for kubelet-managed volumes, subPath resolved, unknown volume
 // refused), updates rewriting payloads, and tear-down leaving nothing.
 #include "actors/volumes/volume_dirs.hpp"
+#include "actors/volumes/io_thread.hpp"
 #include "actors/volumes/volume_setup.hpp"
 #include "messages/errors.hpp"
 #include "tests/actors/pods/pod_builders.hpp"
@@ -15,7 +16,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
+#include <thread>
 
 using namespace cafelet;
 using namespace cafelet::actors;
@@ -191,4 +194,25 @@ TEST_CASE("container mounts: volume paths, read-only for kubelet-managed, subPat
   auto expanded = container_mounts(c, "spec.containers[0]", *vols, {{"POD", "web"}});
   REQUIRE(expanded);
   CHECK((*expanded)[0].host_path == scratch + "/web/logs");
+}
+
+TEST_CASE("the I/O thread runs tasks in order, off the caller's thread, and drains on exit") {
+  std::vector<int> order;
+  std::thread::id ran_on;
+  std::promise<void> gate;
+  auto opened = gate.get_future().share();
+  {
+    io_thread io{"test-io"};
+    // The first task holds the thread until the test has queued the rest.
+    io.post([opened, &ran_on] {
+      ran_on = std::this_thread::get_id();
+      opened.wait();
+    });
+    for (int i = 0; i < 5; ++i)
+      io.post([i, &order] { order.push_back(i); });
+    CHECK(io.pending() == 6);
+    gate.set_value();
+  } // the destructor runs what is queued, then joins
+  CHECK(order == std::vector<int>{0, 1, 2, 3, 4});
+  CHECK(ran_on != std::this_thread::get_id());
 }
