@@ -2,6 +2,8 @@
 
 #include "actors/relay.hpp"
 #include "actors/pods/cri_pod_runtime.hpp"
+#include "actors/objects/object_manager.hpp"
+#include "actors/objects/token_manager.hpp"
 #include "actors/pods/pod_worker.hpp"
 #include "actors/node/machine_info.hpp"
 #include "actors/watchdog.hpp"
@@ -28,6 +30,8 @@ constexpr caf::atom_value pod_manager_name = caf::atom("podmgr");
 constexpr caf::atom_value status_manager_name = caf::atom("statusmgr");
 constexpr caf::atom_value pods_supervisor_name = caf::atom("podsup");
 constexpr caf::atom_value pleg_name = caf::atom("pleg");
+constexpr caf::atom_value objects_name = caf::atom("objects");
+constexpr caf::atom_value tokens_name = caf::atom("tokens");
 
 /// Options for supervisors of long-lived node components: restart quickly
 /// (the lease must be back before its next renewal), give up only on a
@@ -96,6 +100,31 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
     pm.stats = w->stats.pod_manager;
     auto h = parent->spawn(pod_manager, pm);
     register_incarnation(parent->home_system(), pod_manager_name, h);
+    return h;
+  };
+
+  token_manager_config tm;
+  tm.seed = seed_for(cfg.agent.node_name, "token-manager");
+  tm.stats = w->stats.tokens;
+  node.factories["token-manager"] = [w, tm](caf::local_actor* parent, const std::string&,
+                                            const caf::message&) {
+    auto cfg = tm;
+    cfg.limiter = w->link->limiter;
+    cfg.clock = system_wall_clock();
+    auto h = parent->spawn(token_manager, w->link->main, cfg);
+    register_incarnation(parent->home_system(), tokens_name, h);
+    return h;
+  };
+  object_manager_config om;
+  om.stats = w->stats.objects;
+  om.stream.seed = seed_for(cfg.agent.node_name, "object-manager");
+  node.factories["object-manager"] = [w, om](caf::local_actor* parent, const std::string&,
+                                             const caf::message&) {
+    auto cfg = om;
+    cfg.transport = w->link->main;
+    cfg.limiter = w->link->limiter;
+    auto h = parent->spawn(object_manager, cfg);
+    register_incarnation(parent->home_system(), objects_name, h);
     return h;
   };
 
@@ -212,8 +241,8 @@ void add_api_children(supervisor_spec& node,
   // watch that feeds them; the lease does not wait for registration (as
   // upstream).
   for (const char* child : {"events", "node-status", "runtime-health", "lease",
-                            "status-manager", "pod-manager", "pleg",
-                            "pod-source", "pod-watch"})
+                            "status-manager", "object-manager", "token-manager",
+                            "pod-manager", "pleg", "pod-source", "pod-watch"})
     if (node.factories.count(child) > 0)
       node.children.push_back(
         start_child{child, child, restart_policy::permanent, {}});
@@ -230,6 +259,8 @@ void make_relays(caf::actor_system& sys, agent_wiring& w) {
     w.status_manager = spawn_relay(sys, status_manager_name, w.stats.relay_drops);
     w.pods_supervisor = spawn_relay(sys, pods_supervisor_name, w.stats.relay_drops);
     w.pleg = spawn_relay(sys, pleg_name, w.stats.relay_drops);
+    w.objects = spawn_relay(sys, objects_name, w.stats.relay_drops);
+    w.tokens = spawn_relay(sys, tokens_name, w.stats.relay_drops);
   }
 }
 
@@ -241,8 +272,11 @@ void stop_relays(caf::actor_system& sys, agent_wiring& w) {
   sys.registry().erase(status_manager_name);
   sys.registry().erase(pods_supervisor_name);
   sys.registry().erase(pleg_name);
+  sys.registry().erase(objects_name);
+  sys.registry().erase(tokens_name);
   for (auto* relay : {&w.events, &w.pod_source, &w.node_status, &w.pod_manager,
-                      &w.status_manager, &w.pods_supervisor, &w.pleg}) {
+                      &w.status_manager, &w.pods_supervisor, &w.pleg, &w.objects,
+                      &w.tokens}) {
     if (*relay)
       caf::anon_send_exit(*relay, caf::exit_reason::user_shutdown);
     *relay = nullptr;
@@ -395,7 +429,10 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
                      {log::kv("err", describe(made.error()))});
       w->probes = probes::make_probe_executor(w->cri, std::move(loop), std::move(grpc));
     }
-    pods.factories["pod"] = [w, runtime, host_ips = w->host_ips](
+    // One I/O thread for the volumes of every pod.
+    auto volume_io = std::make_shared<volumes::io_thread>("volume-io");
+    auto root_dir = cfg.agent.root_dir;
+    pods.factories["pod"] = [w, runtime, host_ips = w->host_ips, volume_io, root_dir](
                               caf::local_actor* parent, const std::string&,
                               const caf::message& args) -> caf::actor {
       if (!args.match_elements<k8s::pod_ptr>())
@@ -410,6 +447,11 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
       pc.probes = w->probes;
       pc.probe_metrics = w->stats.probes;
       pc.seed = std::random_device{}();
+      pc.io = volume_io;
+      pc.root_dir = root_dir;
+      pc.objects = w->objects;
+      pc.tokens = w->tokens;
+      pc.allocatable = w->allocatable;
       return parent->spawn(pod_worker, pc, args.get_as<k8s::pod_ptr>(0));
     };
     root.factories["pods-supervisor"] = [dir, pods](caf::local_actor* parent,

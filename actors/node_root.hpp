@@ -25,6 +25,8 @@
 #include "actors/pods/pod_manager.hpp"
 #include "actors/pods/pod_source.hpp"
 #include "actors/pods/status_manager.hpp"
+#include "actors/objects/object_manager.hpp"
+#include "actors/objects/token_manager.hpp"
 #include "actors/probes/probe_actor.hpp"
 #include "actors/runtime/pleg.hpp"
 #include "actors/runtime/runtime_health.hpp"
@@ -56,6 +58,8 @@ struct agent_stats {
     = std::make_shared<pods::final_status_journal>();
   std::shared_ptr<pleg_stats> pleg = std::make_shared<pleg_stats>();
   std::shared_ptr<probe_stats> probes = std::make_shared<probe_stats>();
+  std::shared_ptr<token_stats> tokens = std::make_shared<token_stats>();
+  std::shared_ptr<object_manager_stats> objects = std::make_shared<object_manager_stats>();
   /// Messages to a restarting actor that a relay had to drop.
   std::shared_ptr<std::atomic<uint64_t>> relay_drops
     = std::make_shared<std::atomic<uint64_t>>(0);
@@ -78,6 +82,9 @@ struct agent_wiring {
   caf::actor status_manager;
   caf::actor pods_supervisor;
   caf::actor pleg;
+  /// Relays to the object manager and the token manager.
+  caf::actor objects;
+  caf::actor tokens;
   /// The container runtime (null: none configured).
   std::shared_ptr<cri::client> cri;
   /// Runs probe attempts (made with the pod side when there is a runtime).

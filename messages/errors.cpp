@@ -45,7 +45,7 @@ caf::error make_error(errc x, std::string context) {
 }
 
 bool is(const caf::error& err, errc x) {
-  return err.category() == category && err.code() == static_cast<uint8_t>(x);
+  return err && err.category() == category && err.code() == static_cast<uint8_t>(x);
 }
 
 errc code_of(const caf::error& err) {

@@ -54,6 +54,14 @@ build() {
   ninja -C "$build_dir" -j "${CAFELET_JOBS:-2}"
 }
 
+# Lazily unmounts whatever cafelet left mounted below $1 (pod volumes on
+# tmpfs), deepest first.
+unmount_below() {
+  local dir=$1 point
+  awk -v d="$dir/" 'index($5, d) == 1 {print length($5), $5}' /proc/self/mountinfo |
+    sort -rn | while read -r _ point; do umount -l "$point" 2>/dev/null || true; done
+}
+
 run_main() {
   # The embedded default: a lab API server on loopback (the project's test
   # API server with freshly generated certificates), a private containerd
@@ -86,7 +94,7 @@ run_main() {
       say "starting the private containerd lab (scripts/containerd-lab.sh)"
       "$here/scripts/containerd-lab.sh" start >"$work/containerd-lab.log" 2>&1 \
         || { tail -20 "$work/containerd-lab.log" >&2; exit 1; }
-      trap 'kill $api_pid 2>/dev/null || true; "$here/scripts/containerd-lab.sh" stop >/dev/null 2>&1 || true' EXIT
+      trap 'kill $api_pid 2>/dev/null || true; "$here/scripts/containerd-lab.sh" stop >/dev/null 2>&1 || true; unmount_below "$work"' EXIT
       local endpoint
       endpoint=$("$here/scripts/containerd-lab.sh" env | sed -n 's/^CAFELET_CRI_ENDPOINT=//p')
       args+=(--container-runtime-endpoint="$endpoint")

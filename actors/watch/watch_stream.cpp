@@ -1,6 +1,7 @@
 #include "actors/watch/watch_stream.hpp"
 
 #include "actors/api/api_calls.hpp"
+#include "actors/objects/object_events.hpp"
 #include "messages/api.hpp"
 #include "messages/errors.hpp"
 #include "messages/k8s/decode.hpp"
@@ -729,5 +730,17 @@ template caf::behavior
 watch_stream<k8s::pod>(caf::event_based_actor*,
                        std::shared_ptr<api::transport>,
                        std::shared_ptr<api::rate_limiter>, watch_stream_config);
+
+template caf::behavior
+watch_stream<k8s::config_map>(caf::event_based_actor*,
+                              std::shared_ptr<api::transport>,
+                              std::shared_ptr<api::rate_limiter>,
+                              watch_stream_config);
+
+template caf::behavior
+watch_stream<k8s::secret>(caf::event_based_actor*,
+                          std::shared_ptr<api::transport>,
+                          std::shared_ptr<api::rate_limiter>,
+                          watch_stream_config);
 
 } // namespace cafelet::actors

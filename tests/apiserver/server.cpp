@@ -70,6 +70,15 @@ size_t api_server::watch_count() const {
   return impl_->watchers.size();
 }
 
+size_t api_server::watch_count(std::string_view path_glob) const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  size_t n = 0;
+  for (const auto& [id, w] : impl_->watchers)
+    if (glob_match(path_glob, w->path))
+      ++n;
+  return n;
+}
+
 void api_server::grant(access_rule rule) {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   impl_->grants.push_back(std::move(rule));

@@ -113,6 +113,10 @@ public:
   /// Number of open watch streams.
   size_t watch_count() const;
 
+  /// Number of open watch streams whose request path matches `path_glob`
+  /// (as `cut_watches`).
+  size_t watch_count(std::string_view path_glob) const;
+
   /// Grants `rule` in addition to the built-in authorization.
   void grant(access_rule rule);
 

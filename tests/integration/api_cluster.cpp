@@ -12,7 +12,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <unistd.h>
+#include <sys/mount.h>
+#include <algorithm>
+#include <vector>
 
 namespace cafelet::testing {
 
@@ -115,8 +119,32 @@ cafelet_process::cafelet_process(const cafelet_options& opts) {
   REQUIRE(proc_->pid() > 0);
 }
 
+namespace {
+
+/// Lazily unmounts every mount point below `dir`, deepest first (volume
+/// tmpfs mounts a killed cafelet could not tear down).
+void unmount_below(const std::string& dir) {
+  std::vector<std::string> points;
+  std::ifstream in{"/proc/self/mountinfo"};
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words{line};
+    std::string field;
+    for (int i = 0; i < 5 && words >> field; ++i) {
+    }
+    if (field.rfind(dir + "/", 0) == 0)
+      points.push_back(field);
+  }
+  std::sort(points.begin(), points.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const auto& p : points)
+    ::umount2(p.c_str(), MNT_DETACH);
+}
+
+} // namespace
+
 cafelet_process::~cafelet_process() {
   proc_.reset(); // kills a child that still runs
+  unmount_below(root_);
   remove_dir(root_);
 }
 

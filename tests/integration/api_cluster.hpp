@@ -114,6 +114,11 @@ public:
   /// http://127.0.0.1:<healthz port><path>.
   std::string url(std::string_view path) const;
 
+  /// The process's --root-dir.
+  const std::string& root_dir() const noexcept {
+    return root_;
+  }
+
   /// HTTP status of /healthz (0: no answer).
   long healthz() const;
 

@@ -97,6 +97,10 @@ struct pod_spec {
   json::value container_extra = {};
   /// spec.hostNetwork.
   bool host_network = false;
+  /// More fields of the pod spec (volumes, ...), merged in.
+  json::value spec_extra = {};
+  /// More containers after "app" (full container objects).
+  std::vector<json::value> more_containers = {};
 };
 
 inline json::value pod_json(const pod_spec& p) {
@@ -129,7 +133,13 @@ inline json::value pod_json(const pod_spec& p) {
       c[key] = value;
   if (p.host_network)
     spec["hostNetwork"] = true;
-  spec["containers"] = json::array{std::move(c)};
+  if (p.spec_extra.is_object())
+    for (const auto& [key, value] : p.spec_extra.as_object())
+      spec[key] = value;
+  json::array containers{std::move(c)};
+  for (const auto& more : p.more_containers)
+    containers.push_back(more);
+  spec["containers"] = std::move(containers);
   return pod;
 }
 
