@@ -432,7 +432,9 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
     // One I/O thread for the volumes of every pod.
     auto volume_io = std::make_shared<volumes::io_thread>("volume-io");
     auto root_dir = cfg.agent.root_dir;
-    pods.factories["pod"] = [w, runtime, host_ips = w->host_ips, volume_io, root_dir](
+    auto cluster_domain = cfg.kubelet.cluster_domain;
+    pods.factories["pod"] = [w, runtime, host_ips = w->host_ips, volume_io, root_dir,
+                             cluster_domain](
                               caf::local_actor* parent, const std::string&,
                               const caf::message& args) -> caf::actor {
       if (!args.match_elements<k8s::pod_ptr>())
@@ -452,6 +454,7 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
       pc.objects = w->objects;
       pc.tokens = w->tokens;
       pc.allocatable = w->allocatable;
+      pc.cluster_domain = cluster_domain;
       return parent->spawn(pod_worker, pc, args.get_as<k8s::pod_ptr>(0));
     };
     root.factories["pods-supervisor"] = [dir, pods](caf::local_actor* parent,

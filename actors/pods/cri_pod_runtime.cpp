@@ -2,6 +2,7 @@
 
 #include "actors/pods/expansion.hpp"
 #include "actors/pods/qos.hpp"
+#include "actors/volumes/etc_hosts.hpp"
 #include "messages/errors.hpp"
 #include "messages/log.hpp"
 #include "net/client/base64.hpp"
@@ -206,6 +207,12 @@ public:
         return;
       }
       mounts = std::move(*made);
+    }
+    if (!ctx.etc_hosts.empty() && !volumes::mounts_etc_hosts(c)) {
+      kr::mount_spec hosts;
+      hosts.host_path = ctx.etc_hosts;
+      hosts.container_path = "/etc/hosts";
+      mounts.push_back(std::move(hosts));
     }
     auto cmd = expand_command(c, env->vars);
     kr::container_inputs inputs;

@@ -89,6 +89,9 @@ struct container_context {
   /// null: missing).
   std::map<std::string, k8s::config_map_ptr> config_maps;
   std::map<std::string, k8s::secret_ptr> secrets;
+  /// The pod's managed hosts file, mounted at /etc/hosts into containers
+  /// that mount nothing there themselves (empty: none).
+  std::string etc_hosts;
 };
 
 /// Completion of an operation returning `T`.

@@ -412,6 +412,8 @@ pods::container_context container_context_of(self_ptr self) {
   ctx.volumes = st.mounted_volumes;
   ctx.config_maps = st.volume_inputs.config_maps;
   ctx.secrets = st.volume_inputs.secrets;
+  if (st.cfg.io && st.volumes == volume_phase::ready)
+    ctx.etc_hosts = volumes::etc_hosts_path(st.cfg.root_dir, st.uid);
   return ctx;
 }
 
@@ -569,6 +571,10 @@ void setup_volumes(self_ptr self) {
   bool was_ready = st.volumes == volume_phase::ready;
   st.volumes = volume_phase::setting_up;
   st.volume_inputs.node_allocatable = st.cfg.allocatable;
+  st.volume_inputs.cluster_domain = st.cfg.cluster_domain;
+  st.volume_inputs.pod_ips.clear();
+  if (!st.pod->spec.host_network && st.sandbox)
+    st.volume_inputs.pod_ips = st.sandbox->ips;
   auto io = st.cfg.io;
   auto root = st.cfg.root_dir;
   auto pod = st.pod;

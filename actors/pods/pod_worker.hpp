@@ -110,6 +110,8 @@ struct pod_worker_config {
   caf::actor tokens;
   /// Node allocatable (downward API defaults).
   k8s::resource_list allocatable;
+  /// clusterDomain (FQDN lines of the managed /etc/hosts).
+  std::string cluster_domain;
 };
 
 /// Where a pod's volumes stand.

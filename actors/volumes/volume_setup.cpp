@@ -1,9 +1,15 @@
 #include "actors/volumes/volume_setup.hpp"
 
 #include "actors/volumes/atomic_writer.hpp"
+#include "actors/volumes/etc_hosts.hpp"
 #include "actors/volumes/projection.hpp"
 #include "actors/volumes/volume_dirs.hpp"
 #include "messages/errors.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
 
 namespace cafelet::actors::volumes {
 
@@ -92,7 +98,43 @@ caf::expected<mounted_volume> setup_one(const std::string& root, const k8s::pod&
                                      + " is not supported by cafelet");
 }
 
+/// Writes `content` to `path` through a temporary file and one rename.
+caf::error write_file_atomically(const std::string& path, const std::string& content) {
+  auto tmp = path + ".tmp";
+  {
+    std::ofstream out{tmp, std::ios::trunc | std::ios::binary};
+    out << content;
+    if (!out.good())
+      return make_error(errc::io_error, "writing " + tmp + " failed");
+  }
+  ::chmod(tmp.c_str(), 0644);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return make_error(errc::io_error, "renaming " + tmp + " to " + path + " failed");
+  return {};
+}
+
+caf::error write_etc_hosts(const std::string& root, const k8s::pod& pod,
+                           const volume_inputs& in) {
+  std::string node_hosts;
+  if (pod.spec.host_network) {
+    std::ifstream hosts{"/etc/hosts"};
+    std::stringstream ss;
+    ss << hosts.rdbuf();
+    node_hosts = ss.str();
+  }
+  auto dir = pod_dir(root, pod.metadata.uid);
+  ::mkdir((root + "/pods").c_str(), 0750);
+  ::mkdir(dir.c_str(), 0750);
+  return write_file_atomically(
+    etc_hosts_path(root, pod.metadata.uid),
+    managed_hosts_content(pod, in.pod_ips, in.cluster_domain, node_hosts));
+}
+
 } // namespace
+
+std::string etc_hosts_path(const std::string& root, const std::string& uid) {
+  return pod_dir(root, uid) + "/etc-hosts";
+}
 
 caf::expected<std::vector<mounted_volume>>
 setup_pod_volumes(const std::string& root, const k8s::pod& pod, const volume_inputs& in) {
@@ -104,6 +146,8 @@ setup_pod_volumes(const std::string& root, const k8s::pod& pod, const volume_inp
       return in_volume(v.name, one.error());
     out.push_back(std::move(*one));
   }
+  if (auto err = write_etc_hosts(root, pod, in))
+    return err;
   return out;
 }
 

@@ -37,7 +37,13 @@ struct volume_inputs {
   std::map<std::pair<std::string, size_t>, std::string> tokens;
   /// Node allocatable (downward API defaults for unset limits).
   k8s::resource_list node_allocatable;
+  /// Pod IPs and cluster domain for the managed /etc/hosts.
+  std::vector<std::string> pod_ips;
+  std::string cluster_domain;
 };
+
+/// `<root>/pods/<uid>/etc-hosts`: the pod's managed hosts file.
+std::string etc_hosts_path(const std::string& root, const std::string& uid);
 
 /// A volume set up for a pod.
 struct mounted_volume {
@@ -50,7 +56,8 @@ struct mounted_volume {
   bool kubelet_managed = false;
 };
 
-/// Sets up every volume of `pod` under `root` (the kubelet root dir).
+/// Sets up every volume of `pod` under `root` (the kubelet root dir), and
+/// (re)writes its managed hosts file (`etc_hosts_path`; etc_hosts.hpp).
 /// Idempotent: called again (an object changed), payloads are rewritten
 /// only where they changed. Errors name the volume, e.g. `volume "cfg":
 /// configmap "app-config" not found`, with the cause's code (`not_found`

@@ -121,6 +121,11 @@ TEST_CASE("the service-account token: a JWT bound to the pod, with ca.crt and na
   CHECK(ns == std::optional<std::string>{"e2e"});
   auto ca = exec_out(cid, "head -1 " + dir + "/ca.crt");
   CHECK(ca == std::optional<std::string>{"-----BEGIN CERTIFICATE-----"});
+  // cafelet's /etc/hosts: the pod IP with the pod's hostname.
+  auto hosts = exec_out(cid, "cat /etc/hosts");
+  REQUIRE(hosts.has_value());
+  CHECK(hosts->find("# Kubernetes-managed hosts file.") == 0);
+  CHECK(hosts->find(str_at(pod, {"status", "podIP"}) + "\ttok") != std::string::npos);
   // The token lives on tmpfs, read-only in the container.
   auto fstype = exec_out(cid, "awk '$2 == \"" + dir + "\" {print $3, substr($4,1,2)}' /proc/mounts");
   CHECK(fstype == std::optional<std::string>{"tmpfs ro"});

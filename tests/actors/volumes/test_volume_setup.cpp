@@ -3,6 +3,7 @@
 // (read-only for kubelet-managed volumes, subPath resolved, unknown volume
 // refused), updates rewriting payloads, and tear-down leaving nothing.
 #include "actors/volumes/volume_dirs.hpp"
+#include "actors/volumes/etc_hosts.hpp"
 #include "actors/volumes/io_thread.hpp"
 #include "actors/volumes/volume_setup.hpp"
 #include "messages/errors.hpp"
@@ -215,4 +216,46 @@ TEST_CASE("the I/O thread runs tasks in order, off the caller's thread, and drai
   } // the destructor runs what is queued, then joins
   CHECK(order == std::vector<int>{0, 1, 2, 3, 4});
   CHECK(ran_on != std::this_thread::get_id());
+}
+
+TEST_CASE("the managed /etc/hosts: pod IPs with hostname and FQDN, host aliases, host network") {
+  auto pod = test::make_pod("web", "uid-h");
+  pod.metadata.namespace_ = "shop";
+  pod.spec.host_aliases = {{"10.1.2.3", {"db.local", "cache.local"}}};
+  const std::string head = "# Kubernetes-managed hosts file.\n"
+                           "127.0.0.1\tlocalhost\n"
+                           "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                           "fe00::0\tip6-localnet\n"
+                           "fe00::0\tip6-mcastprefix\n"
+                           "fe00::1\tip6-allnodes\n"
+                           "fe00::2\tip6-allrouters\n";
+  const std::string aliases = "\n# Entries added by HostAliases.\n10.1.2.3\tdb.local\tcache.local\n";
+  CHECK(managed_hosts_content(pod, {"10.88.0.5"}, "cluster.local", "")
+        == head + "10.88.0.5\tweb\n" + aliases);
+  pod.spec.hostname = "front";
+  pod.spec.subdomain = "svc-a";
+  CHECK(managed_hosts_content(pod, {"10.88.0.5", "fd00::5"}, "cluster.local", "")
+        == head + "10.88.0.5\tfront.svc-a.shop.svc.cluster.local\tfront\n"
+             + "fd00::5\tfront.svc-a.shop.svc.cluster.local\tfront\n" + aliases);
+  pod.spec.host_network = true;
+  CHECK(managed_hosts_content(pod, {}, "cluster.local", "127.0.0.1 localhost\n10.0.0.1 node")
+        == "# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n10.0.0.1 node\n"
+             + aliases);
+  pod.spec.hostname = std::string(70, 'a') + "-x";
+  CHECK(pod_hostname(pod) == std::string(63, 'a'));
+  auto c = test::make_container("app");
+  CHECK_FALSE(mounts_etc_hosts(c));
+  c.volume_mounts = {{"hosts", "/etc/hosts", "", "", false, "", ""}};
+  CHECK(mounts_etc_hosts(c));
+}
+
+TEST_CASE("set-up writes the pod's hosts file next to its volumes") {
+  temp_root root;
+  auto pod = full_pod();
+  auto in = inputs();
+  in.pod_ips = {"10.88.0.9"};
+  REQUIRE(setup_pod_volumes(root.path, pod, in));
+  auto hosts = read_file(etc_hosts_path(root.path, "uid-vol-1"));
+  CHECK(hosts.find("10.88.0.9\tweb\n") != std::string::npos);
+  CHECK(etc_hosts_path(root.path, "uid-vol-1") == root.path + "/pods/uid-vol-1/etc-hosts");
 }
