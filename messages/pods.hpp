@@ -60,12 +60,15 @@ struct container_event {
   std::string reason;
   /// When it finished (unix nanoseconds; 0 if unknown).
   int64_t finished_at_ns = 0;
+  /// Termination message of a died container (its terminationMessagePath
+  /// file, or the log tail under FallbackToLogsOnError).
+  std::string message;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, container_event& x) {
   return f(caf::meta::type_name("container_event"), x.pod_uid, x.type, x.id,
-           x.name, x.exit_code, x.reason, x.finished_at_ns);
+           x.name, x.exit_code, x.reason, x.finished_at_ns, x.message);
 }
 
 /// A pod status computed by a pod actor for the status manager, shared

@@ -13,6 +13,8 @@
 #include "runtime/kuberuntime/sandbox.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <filesystem>
 #include <mutex>
 #include <unordered_map>
@@ -49,6 +51,14 @@ std::string field_of(const k8s::pod& pod, const k8s::container& c) {
     if (pod.spec.init_containers[i].name == c.name)
       return "spec.initContainers[" + std::to_string(i) + "]";
   return "spec.containers[?]";
+}
+
+/// 8 random hex digits.
+std::string random_suffix() {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  char buf[9];
+  std::snprintf(buf, sizeof(buf), "%08x", static_cast<unsigned>(rng()));
+  return buf;
 }
 
 /// Adapts a typed CRI completion to a plain done callback.
@@ -222,6 +232,19 @@ public:
     inputs.command = cmd.command;
     inputs.args = cmd.args;
     inputs.mounts = std::move(mounts);
+    // The termination-message file of this instance (upstream: a random
+    // name under pods/<uid>/containers/<name>/, mode 0666).
+    if (!c.termination_message_path.empty()) {
+      auto id = std::to_string(restart_count) + "-" + random_suffix();
+      auto path = kr::termination_log_path(cfg_.settings, pod.metadata.uid, c.name, id);
+      std::error_code ec;
+      fs::create_directories(fs::path{path}.parent_path(), ec);
+      if (FILE* f = std::fopen(path.c_str(), "w")) {
+        std::fclose(f);
+        fs::permissions(path, fs::perms{0666}, ec);
+        inputs.termination_message_host_path = path;
+      }
+    }
     auto config = kr::make_container_config(pod, c, qos_for(pod), inputs,
                                             cfg_.settings);
     if (!config) {

@@ -1085,6 +1085,7 @@ void on_died(self_ptr self, const container_event& ev) {
   k8s::container_state_terminated t;
   t.exit_code = ev.exit_code;
   t.reason = ev.reason.empty() ? (ev.exit_code == 0 ? "Completed" : "Error") : ev.reason;
+  t.message = ev.message;
   if (auto* r = std::get_if<pods::observed_running>(&slot->obs.state))
     t.started_at = r->started_at;
   t.finished_at = ev.finished_at_ns > 0

@@ -1,5 +1,7 @@
 #include "actors/runtime/pleg.hpp"
 
+#include "actors/runtime/termination_message.hpp"
+
 #include "messages/api.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -127,6 +129,7 @@ void diff_pod(const std::string& uid, const runtime_pod* before,
       if (now->inspected) {
         ev.exit_code = now->exit_code;
         ev.reason = now->reason;
+        ev.message = now->message;
         ev.finished_at_ns = now->finished_at_ns;
       }
       out.push_back(std::move(ev));
@@ -361,7 +364,12 @@ public:
           cb(make_error(errc::not_found, "no status for container " + id));
           return;
         }
-        cb(to_runtime_container(x->status()));
+        auto out = to_runtime_container(x->status());
+        // The termination message is read here, on the gRPC thread.
+        if (out.state == runtime_container_state::exited)
+          if (auto msg = termination_message(x->status()); !msg.empty())
+            out.message = std::move(msg);
+        cb(std::move(out));
       });
   }
 
@@ -628,6 +636,7 @@ void status_answer(self_ptr self, uint64_t gen, const std::string& id,
     }
     ev->exit_code = c->exit_code;
     ev->reason = c->reason;
+    ev->message = c->message;
     ev->finished_at_ns = c->finished_at_ns;
   }
   if (--r.open == 0)

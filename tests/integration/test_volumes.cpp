@@ -269,3 +269,19 @@ TEST_CASE("a subPath escaping its volume through a symlink is refused") {
   CHECK_FALSE(fs::exists("/etc/cafelet-e2e-probe"));
   CHECK(e.node().running());
 }
+
+TEST_CASE("termination messages: the file, and the log tail under FallbackToLogsOnError") {
+  pod_e2e e;
+  INFO(e.dump());
+  pod_spec file{"msg-file", "echo -n bye > /dev/termination-log; exit 3", "Never"};
+  e.create(file);
+  pod_spec logs{"msg-logs", "echo first; echo oops; exit 2", "Never"};
+  logs.container_extra = parse_json(R"({"terminationMessagePolicy": "FallbackToLogsOnError"})");
+  e.create(logs);
+  json::value pod;
+  REQUIRE_MESSAGE(e.wait_pod("msg-file", is_finished, 45s, pod), json::dump(pod));
+  CHECK(str_at(app_status(pod), {"state", "terminated", "message"}) == "bye");
+  CHECK(int_at(app_status(pod), {"state", "terminated", "exitCode"}) == 3);
+  REQUIRE_MESSAGE(e.wait_pod("msg-logs", is_finished, 45s, pod), json::dump(pod));
+  CHECK(str_at(app_status(pod), {"state", "terminated", "message"}) == "first\noops\n");
+}

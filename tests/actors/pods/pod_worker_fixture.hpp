@@ -199,7 +199,7 @@ struct fixture : cafelet::testing::deterministic_fixture {
   void died(const std::string& id, int32_t code, std::string reason = {}) {
     caf::anon_send(worker, container_event{seen().pod->metadata.uid,
                                            container_event_type::died, id, "",
-                                           code, std::move(reason), 0});
+                                           code, std::move(reason), 0, ""});
     run();
   }
 

@@ -139,7 +139,7 @@ TEST_CASE_FIXTURE(fixture, "an admitted pod gets a worker that receives its upda
   auto newer = with_phase(pod, "Running");
   caf::anon_send(mgr, event(k8s::watch_event_type::modified, newer));
   caf::anon_send(mgr, container_event{"uid-1", container_event_type::died, "c1",
-                                      "app", 3, "Error", 0});
+                                      "app", 3, "Error", 0, ""});
   run();
   REQUIRE(ws.updates.size() == 2);
   CHECK(ws.updates[1] == newer);
@@ -156,7 +156,7 @@ TEST_CASE_FIXTURE(fixture, "an admitted pod gets a worker that receives its upda
   REQUIRE(seen().stopped.size() == 1);
   CHECK(seen().stopped[0].name == "uid-1");
   caf::anon_send(mgr, container_event{"uid-1", container_event_type::removed,
-                                      "c1", "app", 0, "", 0});
+                                      "c1", "app", 0, "", 0, ""});
   run();
   CHECK(stats->orphan_events == 1);
 }

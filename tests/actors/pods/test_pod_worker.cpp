@@ -307,11 +307,11 @@ TEST_CASE_FIXTURE(fixture, "a lost sandbox is replaced and the containers restar
   REQUIRE(seen().last().phase == "Running");
   // Another sandbox's event changes nothing.
   caf::anon_send(worker, container_event{"uid-1", container_event_type::sandbox_changed,
-                                         "sb-other", "", 0, "", 0});
+                                         "sb-other", "", 0, "", 0, ""});
   run();
   CHECK(!seen().has_event("SandboxChanged"));
   caf::anon_send(worker, container_event{"uid-1", container_event_type::sandbox_changed,
-                                         "sb1", "", 0, "", 0});
+                                         "sb1", "", 0, "", 0, ""});
   run();
   REQUIRE(seen().event("SandboxChanged") != nullptr);
   CHECK(seen().event("SandboxChanged")->message
@@ -340,7 +340,7 @@ TEST_CASE_FIXTURE(fixture, "a lost sandbox is replaced and the containers restar
 TEST_CASE_FIXTURE(fixture, "restartPolicy Never: a lost sandbox ends the pod, not replaced") {
   start(pod_with("Never"));
   caf::anon_send(worker, container_event{"uid-1", container_event_type::sandbox_changed,
-                                         "sb1", "", 0, "", 0});
+                                         "sb1", "", 0, "", 0, ""});
   run();
   REQUIRE(seen().event("SandboxChanged") != nullptr);
   CHECK(seen().event("SandboxChanged")->message == "Pod sandbox changed, it will be killed.");

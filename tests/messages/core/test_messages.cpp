@@ -191,7 +191,7 @@ TEST_CASE_FIXTURE(system_fixture, "readiness_update and watch_synced round-trip"
 
 TEST_CASE_FIXTURE(system_fixture, "container_event round-trips") {
   container_event x{"uid-1", container_event_type::died, "abc123", "app", 137,
-                    "OOMKilled", 1700000000123456789};
+                    "OOMKilled", 1700000000123456789, "hello"};
   for (auto y : {round_trip(*sys, x), message_round_trip(*sys, x)}) {
     CHECK(y.pod_uid == "uid-1");
     CHECK(y.type == container_event_type::died);
@@ -200,6 +200,7 @@ TEST_CASE_FIXTURE(system_fixture, "container_event round-trips") {
     CHECK(y.exit_code == 137);
     CHECK(y.reason == "OOMKilled");
     CHECK(y.finished_at_ns == 1700000000123456789);
+    CHECK(y.message == "hello");
   }
   CHECK(std::string{to_string(container_event_type::sandbox_changed)}
         == "sandbox_changed");
