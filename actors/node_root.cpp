@@ -64,6 +64,8 @@ uint64_t seed_for(const std::string& node, std::string_view what) {
 /// make_root_spec).
 void add_pod_side(supervisor_spec& node, const config::resolved_configuration& cfg,
                   std::shared_ptr<agent_wiring> w) {
+  if (!w->volume_io)
+    w->volume_io = std::make_shared<volumes::io_thread>("volume-io");
   pods::status_manager_config sm;
   sm.seed = seed_for(cfg.agent.node_name, "status-manager");
   sm.stats = w->stats.status_manager;
@@ -87,7 +89,8 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
   node_view.labels["kubernetes.io/hostname"] = cfg.agent.node_name;
   node_view.labels["kubernetes.io/os"] = "linux";
   node_view.allocatable = w->allocatable;
-  node.factories["pod-manager"] = [w, node_view](caf::local_actor* parent,
+  auto root_dir = cfg.agent.root_dir;
+  node.factories["pod-manager"] = [w, node_view, root_dir](caf::local_actor* parent,
                                                  const std::string&,
                                                  const caf::message&) {
     pod_manager_config pm;
@@ -98,6 +101,8 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
     pm.node = node_view;
     pm.clock = system_wall_clock();
     pm.stats = w->stats.pod_manager;
+    pm.io = w->volume_io;
+    pm.root_dir = root_dir;
     auto h = parent->spawn(pod_manager, pm);
     register_incarnation(parent->home_system(), pod_manager_name, h);
     return h;
@@ -430,7 +435,7 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
       w->probes = probes::make_probe_executor(w->cri, std::move(loop), std::move(grpc));
     }
     // One I/O thread for the volumes of every pod.
-    auto volume_io = std::make_shared<volumes::io_thread>("volume-io");
+    auto volume_io = w->volume_io;
     auto root_dir = cfg.agent.root_dir;
     auto cluster_domain = cfg.kubelet.cluster_domain;
     pods.factories["pod"] = [w, runtime, host_ips = w->host_ips, volume_io, root_dir,

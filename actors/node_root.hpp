@@ -28,6 +28,7 @@
 #include "actors/objects/object_manager.hpp"
 #include "actors/objects/token_manager.hpp"
 #include "actors/probes/probe_actor.hpp"
+#include "actors/volumes/io_thread.hpp"
 #include "actors/runtime/pleg.hpp"
 #include "actors/runtime/runtime_health.hpp"
 #include "actors/supervisor.hpp"
@@ -87,6 +88,9 @@ struct agent_wiring {
   caf::actor tokens;
   /// The container runtime (null: none configured).
   std::shared_ptr<cri::client> cri;
+  /// Runs the blocking file-system work of pod volumes.
+  /// (Made with the pod side when there is a container runtime.)
+  std::shared_ptr<volumes::io_thread> volume_io;
   /// Runs probe attempts (made with the pod side when there is a runtime).
   std::shared_ptr<probes::probe_executor> probes;
   /// Node allocatable as registered (for admission and the downward API).

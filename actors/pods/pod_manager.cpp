@@ -1,5 +1,9 @@
 #include "actors/pods/pod_manager.hpp"
 
+#include "actors/volumes/volume_dirs.hpp"
+
+#include <set>
+
 #include "actors/pods/status_manager.hpp"
 
 #include "messages/atoms.hpp"
@@ -172,6 +176,30 @@ void clean_orphans(self_ptr self, const runtime_snapshot& snap) {
                                  caf::make_message(pod)});
   }
   count_running(st);
+  // Pod directories (volumes, hosts files) of pods that are neither bound
+  // here nor in the runtime: left by a crash; removed on the I/O thread.
+  // Those in the runtime go with their workers' clean-up.
+  if (st.cfg.io) {
+    std::set<std::string> keep;
+    for (const auto& [uid, mp] : st.pods)
+      keep.insert(uid);
+    for (const auto& uid : st.api_uids)
+      keep.insert(uid);
+    for (const auto& rp : snap.pods)
+      keep.insert(rp.uid);
+    auto root = st.cfg.root_dir;
+    st.cfg.io->post([root, keep = std::move(keep)] {
+      for (const auto& uid : volumes::pod_dirs(root)) {
+        if (keep.count(uid) > 0)
+          continue;
+        if (auto err = volumes::remove_pod_dir(root, uid))
+          log::warning("removing an orphaned pod directory failed",
+                       {log::kv("podUID", uid), log::kv("err", describe(err))});
+        else
+          log::info(0, "removed an orphaned pod directory", {log::kv("podUID", uid)});
+      }
+    });
+  }
 }
 
 void find_orphans(self_ptr self) {

@@ -26,6 +26,7 @@
 
 #include "actors/clock.hpp"
 #include "actors/pods/admission.hpp"
+#include "actors/volumes/io_thread.hpp"
 #include "actors/runtime/pleg.hpp"
 #include "messages/api.hpp"
 #include "messages/k8s/decode.hpp"
@@ -80,6 +81,11 @@ struct pod_manager_config {
   wall_clock clock;
   /// Counters (may be null).
   std::shared_ptr<pod_manager_stats> stats;
+  /// Volume I/O thread and kubelet root dir: after the first sync, the
+  /// directories of pods neither bound here nor in the runtime are removed
+  /// there (null: not done).
+  std::shared_ptr<volumes::io_thread> io;
+  std::string root_dir;
 };
 
 /// One pod the manager knows.

@@ -656,8 +656,8 @@ void on_token(self_ptr self, const token_update& up) {
 /// Removes the pod's volumes after its clean-up (queued on the I/O thread).
 void teardown_volumes(self_ptr self) {
   auto& st = self->state;
-  if (!st.cfg.io || st.volumes == volume_phase::idle)
-    return;
+  if (!st.cfg.io)
+    return; // (also for orphans and pods that never got volumes: harmless)
   auto root = st.cfg.root_dir;
   auto uid = st.uid;
   st.cfg.io->post([root, uid] {

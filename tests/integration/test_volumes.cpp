@@ -13,6 +13,7 @@
 #include "tests/integration/pod_e2e.hpp"
 
 #include <filesystem>
+#include <sys/mount.h>
 #include <fstream>
 
 using namespace cafelet;
@@ -284,4 +285,20 @@ TEST_CASE("termination messages: the file, and the log tail under FallbackToLogs
   CHECK(int_at(app_status(pod), {"state", "terminated", "exitCode"}) == 3);
   REQUIRE_MESSAGE(e.wait_pod("msg-logs", is_finished, 45s, pod), json::dump(pod));
   CHECK(str_at(app_status(pod), {"state", "terminated", "message"}) == "first\noops\n");
+}
+
+TEST_CASE("pod directories left behind are removed at start-up, mounts included") {
+  pod_e2e e;
+  INFO(e.dump());
+  REQUIRE(e.node().kill_hard() == 128 + SIGKILL);
+  auto orphan = e.node().root_dir() + "/pods/0badcafe-0000-4000-8000-000000000001";
+  auto secret_dir = orphan + "/volumes/kubernetes.io~secret/creds";
+  fs::create_directories(secret_dir);
+  REQUIRE(::mount("tmpfs", secret_dir.c_str(), "tmpfs", 0, "size=1m") == 0);
+  std::ofstream{secret_dir + "/password"} << "left over";
+  e.node().restart();
+  CHECK_MESSAGE(eventually([&] { return !fs::exists(orphan); }, 20s),
+                "still there: " << orphan);
+  CHECK_FALSE(mounted_below(orphan));
+  CHECK(e.node().lines_with({"removed an orphaned pod directory"}).size() == 1);
 }
