@@ -133,6 +133,13 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
     return h;
   };
 
+  auto svc_seed = seed_for(cfg.agent.node_name, "service-env");
+  node.factories["service-env"] = [w, svc_seed](caf::local_actor* parent,
+                                                const std::string&, const caf::message&) {
+    return parent->spawn(service_env, w->link->main, w->link->limiter, w->service_env,
+                         svc_seed);
+  };
+
   node.factories["pleg"] = [w](caf::local_actor* parent, const std::string&,
                                const caf::message&) {
     pleg_config pc;
@@ -247,6 +254,7 @@ void add_api_children(supervisor_spec& node,
   // upstream).
   for (const char* child : {"events", "node-status", "runtime-health", "lease",
                             "status-manager", "object-manager", "token-manager",
+                            "service-env",
                             "pod-manager", "pleg", "pod-source", "pod-watch"})
     if (node.factories.count(child) > 0)
       node.children.push_back(
@@ -417,6 +425,7 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
     rc.settings = kuberuntime::from_config(cfg.kubelet, cfg.agent);
     rc.host_ips = w->host_ips;
     rc.allocatable = w->allocatable;
+    rc.service_env = [cache = w->service_env] { return *cache->get(); };
     auto runtime = pods::make_cri_pod_runtime(w->cri, rc);
     if (!w->probes) {
       // One HTTP/TCP loop and one gRPC prober for every probe of the node.

@@ -26,6 +26,7 @@
 #include "actors/pods/pod_source.hpp"
 #include "actors/pods/status_manager.hpp"
 #include "actors/objects/object_manager.hpp"
+#include "actors/objects/service_env.hpp"
 #include "actors/objects/token_manager.hpp"
 #include "actors/probes/probe_actor.hpp"
 #include "actors/volumes/io_thread.hpp"
@@ -88,6 +89,8 @@ struct agent_wiring {
   caf::actor tokens;
   /// The container runtime (null: none configured).
   std::shared_ptr<cri::client> cri;
+  /// The API server Service's variables for containers.
+  std::shared_ptr<service_env_cache> service_env = std::make_shared<service_env_cache>();
   /// Runs the blocking file-system work of pod volumes.
   /// (Made with the pod side when there is a container runtime.)
   std::shared_ptr<volumes::io_thread> volume_io;

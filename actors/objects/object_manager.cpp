@@ -380,6 +380,9 @@ caf::behavior object_manager(caf::stateful_actor<object_manager_state>* self,
   return {
     [self](subscribe_atom, const object_key& key, const caf::actor& sub) {
       subscribe(self, key, sub);
+      // Subscribers monitor this incarnation and subscribe again to the
+      // next one if it dies (its subscriptions die with it).
+      return caf::actor_cast<caf::actor>(self);
     },
     [self](unsubscribe_atom, const object_key& key, const caf::actor& sub) {
       unsubscribe(self, key, sub);

@@ -425,6 +425,9 @@ caf::behavior token_manager(caf::stateful_actor<token_manager_state>* self,
   return st.calls->handlers().or_else(caf::behavior{
     [self](subscribe_atom, const token_key& key, const caf::actor& sub) {
       subscribe(self, key, sub);
+      // Subscribers monitor this incarnation and subscribe again to the
+      // next one if it dies (its subscriptions die with it).
+      return caf::actor_cast<caf::actor>(self);
     },
     [self](unsubscribe_atom, const token_key& key, const caf::actor& sub) {
       unsubscribe(self, key, sub);

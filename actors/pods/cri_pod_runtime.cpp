@@ -184,6 +184,8 @@ public:
     in.pod_ips = sandbox.ips;
     in.host_ips = cfg_.host_ips;
     in.node_allocatable = cfg_.allocatable;
+    if (cfg_.service_env)
+      in.service_env = cfg_.service_env();
     in.config_map = [&ctx](std::string_view name) -> const k8s::string_map* {
       auto i = ctx.config_maps.find(std::string{name});
       return i == ctx.config_maps.end() || !i->second ? nullptr : &i->second->data;

@@ -6,8 +6,10 @@
 /// threads, as `pods::pod_runtime` allows.
 
 #include "actors/pods/pod_runtime.hpp"
+#include "actors/pods/expansion.hpp"
 #include "runtime/kuberuntime/settings.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +28,9 @@ struct cri_pod_runtime_config {
   std::vector<std::string> host_ips;
   /// Node allocatable (for resourceFieldRef defaults).
   k8s::resource_list allocatable;
+  /// Service variables every container gets (the API server's Service);
+  /// null: none.
+  std::function<pods::env_list()> service_env;
 };
 
 /// Makes the CRI-backed runtime.

@@ -481,13 +481,38 @@ void create_and_start(self_ptr self, bool init, size_t index,
     });
 }
 
+/// Remembers the manager incarnation that answered a subscription and
+/// monitors it: when it dies, its subscriptions are gone too.
+void track_manager(self_ptr self, caf::actor& slot, const caf::actor& who) {
+  if (!who || slot == who)
+    return;
+  slot = who;
+  self->monitor(who);
+}
+
+/// Subscribes to an object (through the manager's relay).
+void subscribe_object(self_ptr self, const object_key& key) {
+  auto& st = self->state;
+  self->request(st.cfg.objects, caf::infinite, subscribe_atom::value, key,
+                caf::actor_cast<caf::actor>(self))
+    .then([self](const caf::actor& who) { track_manager(self, self->state.objects_incarnation, who); },
+          [](const caf::error&) {});
+}
+
+void subscribe_token(self_ptr self, const token_key& key) {
+  auto& st = self->state;
+  self->request(st.cfg.tokens, caf::infinite, subscribe_atom::value, key,
+                caf::actor_cast<caf::actor>(self))
+    .then([self](const caf::actor& who) { track_manager(self, self->state.tokens_incarnation, who); },
+          [](const caf::error&) {});
+}
+
 /// Subscribes to what the pod's volumes and environment refer to.
 void subscribe_inputs(self_ptr self) {
   auto& st = self->state;
   if (!st.cfg.io)
     return;
   const auto& pod = *st.pod;
-  auto me = caf::actor_cast<caf::actor>(self);
   auto refs = volumes::references_of(pod);
   for (auto [kind, names] : {std::pair{object_kind::config_map, &refs.config_maps},
                              std::pair{object_kind::secret, &refs.secrets}})
@@ -496,7 +521,8 @@ void subscribe_inputs(self_ptr self) {
       if (!st.cfg.objects)
         continue; // no manager: missing
       st.awaiting_objects.insert(key);
-      caf::anon_send(st.cfg.objects, subscribe_atom::value, key, me);
+      st.object_keys.push_back(key);
+      subscribe_object(self, key);
     }
   for (const auto& v : pod.spec.volumes) {
     if (!v.projected)
@@ -516,9 +542,34 @@ void subscribe_inputs(self_ptr self) {
       key.expiration_seconds = src->expiration_seconds.value_or(3607);
       st.token_slots[key].emplace_back(v.name, i);
       if (st.cfg.tokens && st.awaiting_tokens.insert(key).second)
-        caf::anon_send(st.cfg.tokens, subscribe_atom::value, key, me);
+        subscribe_token(self, key);
     }
   }
+}
+
+/// A manager incarnation died: subscribe again to its successor (the
+/// supervisor restarts it; the relay finds the new one).
+void on_manager_down(self_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  bool objects = st.objects_incarnation && dm.source == st.objects_incarnation.address();
+  bool tokens = st.tokens_incarnation && dm.source == st.tokens_incarnation.address();
+  if (!objects && !tokens)
+    return;
+  (objects ? st.objects_incarnation : st.tokens_incarnation) = nullptr;
+  log::info(1, "a manager the pod subscribed to restarted; subscribing again",
+            {pod_kv(self), log::kv("podUID", st.uid),
+             log::kv("manager", objects ? "objects" : "tokens")});
+  after(self, milliseconds{500}, [self, objects] {
+    auto& st = self->state;
+    if (!is_live(st.machine) && st.machine != pod_state::admitting)
+      return;
+    if (objects)
+      for (const auto& key : st.object_keys)
+        subscribe_object(self, key);
+    else
+      for (const auto& [key, slots] : st.token_slots)
+        subscribe_token(self, key);
+  });
 }
 
 /// Containers that wait for the volumes start once they are there.
@@ -1438,6 +1489,7 @@ caf::behavior pod_worker(caf::stateful_actor<pod_worker_state>* self,
         setup_volumes(self);
       arm_deadline(self);
     });
+  self->set_down_handler([self](caf::down_msg& dm) { on_manager_down(self, dm); });
   return st.ops->handlers().or_else(caf::behavior{
     [self](tick_atom, uint64_t gen) {
       auto& timers = self->state.timers;

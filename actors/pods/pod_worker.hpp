@@ -191,6 +191,10 @@ struct pod_worker_state {
   /// Subscriptions not answered yet.
   std::set<object_key> awaiting_objects;
   std::set<token_key> awaiting_tokens;
+  /// Objects subscribed to, and the manager incarnations that answered.
+  std::vector<object_key> object_keys;
+  caf::actor objects_incarnation;
+  caf::actor tokens_incarnation;
   /// Where each token goes: (projected volume, source index).
   std::map<token_key, std::vector<std::pair<std::string, size_t>>> token_slots;
   /// Pending timers by generation (a cancelled timer has no entry).

@@ -738,6 +738,12 @@ watch_stream<k8s::config_map>(caf::event_based_actor*,
                               watch_stream_config);
 
 template caf::behavior
+watch_stream<k8s::service>(caf::event_based_actor*,
+                           std::shared_ptr<api::transport>,
+                           std::shared_ptr<api::rate_limiter>,
+                           watch_stream_config);
+
+template caf::behavior
 watch_stream<k8s::secret>(caf::event_based_actor*,
                           std::shared_ptr<api::transport>,
                           std::shared_ptr<api::rate_limiter>,

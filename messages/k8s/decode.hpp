@@ -13,6 +13,7 @@
 #include "messages/k8s/list.hpp"
 #include "messages/k8s/node.hpp"
 #include "messages/k8s/pod.hpp"
+#include "messages/k8s/service.hpp"
 #include "messages/k8s/status.hpp"
 #include "messages/k8s/watch.hpp"
 
@@ -65,3 +66,4 @@ caf::expected<watch_event<T>> decode_watch_event(std::string_view json);
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafelet::k8s::pod_list_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafelet::k8s::pod_watch_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafelet::k8s::watch_event<cafelet::k8s::service>)

@@ -68,6 +68,32 @@ error_code read(reader& r, od::value v, secret& out) {
   });
 }
 
+error_code read(reader& r, od::value v, service_port& out) {
+  return read_object(r, v, [&](std::string_view key, od::value val) {
+    if (key == "name")
+      return read(r, val, out.name);
+    if (key == "protocol")
+      return read(r, val, out.protocol);
+    if (key == "port")
+      return read(r, val, out.port);
+    return simdjson::SUCCESS;
+  });
+}
+
+error_code read(reader& r, od::value v, service& out) {
+  return read_resource(r, v, out, [&](std::string_view key, od::value val) {
+    if (key != "spec")
+      return simdjson::SUCCESS;
+    return read_object(r, val, [&](std::string_view k, od::value x) {
+      if (k == "clusterIP")
+        return read(r, x, out.cluster_ip);
+      if (k == "ports")
+        return read(r, x, out.ports);
+      return simdjson::SUCCESS;
+    });
+  });
+}
+
 error_code read(reader& r, od::value v, status_cause& out) {
   return read_object(r, v, [&](std::string_view key, od::value val) {
     if (key == "reason")

@@ -9,6 +9,7 @@
 #include "messages/k8s/node.hpp"
 #include "messages/k8s/pod.hpp"
 #include "messages/k8s/reader.hpp"
+#include "messages/k8s/service.hpp"
 #include "messages/k8s/status.hpp"
 
 #include <memory>
@@ -35,6 +36,9 @@ error_code read(reader& r, od::value v, config_map& out);
 /// Reads `v1.Secret`.
 error_code read(reader& r, od::value v, secret& out);
 
+/// Reads `v1.Service`.
+error_code read(reader& r, od::value v, service& out);
+
 /// Reads `metav1.Status`.
 error_code read(reader& r, od::value v, status& out);
 
@@ -53,6 +57,8 @@ constexpr std::string_view kind_name() {
     return "ConfigMap";
   else if constexpr (std::is_same_v<T, secret>)
     return "Secret";
+  else if constexpr (std::is_same_v<T, service>)
+    return "Service";
   else
     return "Status";
 }
@@ -70,6 +76,8 @@ constexpr std::string_view list_kind_name() {
     return "EventList";
   else if constexpr (std::is_same_v<T, config_map>)
     return "ConfigMapList";
+  else if constexpr (std::is_same_v<T, service>)
+    return "ServiceList";
   else
     return "SecretList";
 }

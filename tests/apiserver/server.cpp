@@ -6,6 +6,7 @@
 #include "tests/apiserver/support.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 namespace cafelet::apiserver {
 
@@ -47,6 +48,52 @@ std::string render(const json::value& v, bool pretty) {
   return pretty ? dump_indented(v) : json::dump(v);
 }
 
+// -- answer observer ------------------------------------------------------------
+
+namespace {
+
+/// Passes answers through to `inner` and reports the first one to
+/// `server_options::on_reply`.
+class observed_reply : public reply_channel {
+public:
+  using observer = std::function<void(const request&, int)>;
+
+  observed_reply(request req, reply_ptr inner, observer fn)
+    : req_(std::move(req)), inner_(std::move(inner)), fn_(std::move(fn)) {
+  }
+
+  void respond(response res) override {
+    auto status = res.status;
+    inner_->respond(std::move(res));
+    report(status);
+  }
+
+  std::shared_ptr<stream_sink> stream(int status,
+                                      std::vector<header> headers) override {
+    auto out = inner_->stream(status, std::move(headers));
+    report(status);
+    return out;
+  }
+
+  void drop() override {
+    inner_->drop();
+    report(0);
+  }
+
+private:
+  void report(int status) {
+    if (!reported_.exchange(true))
+      fn_(req_, status);
+  }
+
+  request req_;
+  reply_ptr inner_;
+  observer fn_;
+  std::atomic<bool> reported_{false};
+};
+
+} // namespace
+
 // -- api_server -----------------------------------------------------------------
 
 api_server::api_server(server_options opts)
@@ -57,6 +104,11 @@ api_server::api_server(server_options opts)
 api_server::~api_server() = default;
 
 void api_server::handle(request req, reply_ptr reply) {
+  if (const auto& fn = impl_->opts.on_reply) {
+    request seen{req.method, req.path, req.query, req.headers, {}, req.user};
+    reply = std::make_shared<observed_reply>(std::move(seen), std::move(reply),
+                                             fn);
+  }
   impl_->handle(std::move(req), std::move(reply));
 }
 
@@ -238,6 +290,40 @@ void api_server::impl::create_namespace_objects(const std::string& name) {
     cm["data"]["ca.crt"] = opts.root_ca_pem;
     normalize_as(*schema_for("ConfigMap"), cm);
     commit_create(*cm_def, cm_key, std::move(cm));
+  }
+  // The API server's own Service, as kube-apiserver keeps it in "default"
+  // (its ClusterIP is the first of the service range, 10.96.0.0/12 here).
+  const auto* svc_def = find_resource("", "v1", "services");
+  if (name == "default" && svc_def != nullptr) {
+    auto svc_key = object_store::key_of(*svc_def, name, "kubernetes");
+    if (!store.get(*svc_def, svc_key)) {
+      json::value svc{json::object{}};
+      svc["kind"] = "Service";
+      svc["apiVersion"] = "v1";
+      svc["metadata"]["name"] = "kubernetes";
+      svc["metadata"]["namespace"] = name;
+      svc["metadata"]["uid"] = new_uid();
+      svc["metadata"]["creationTimestamp"] = now;
+      svc["metadata"]["labels"]["component"] = "apiserver";
+      svc["metadata"]["labels"]["provider"] = "kubernetes";
+      auto& spec = svc["spec"];
+      spec["clusterIP"] = "10.96.0.1";
+      spec["clusterIPs"] = json::array{json::value{"10.96.0.1"}};
+      json::value port{json::object{}};
+      port["name"] = "https";
+      port["protocol"] = "TCP";
+      port["port"] = 443;
+      port["targetPort"] = 6443;
+      spec["ports"] = json::array{std::move(port)};
+      spec["type"] = "ClusterIP";
+      spec["sessionAffinity"] = "None";
+      spec["ipFamilies"] = json::array{json::value{"IPv4"}};
+      spec["ipFamilyPolicy"] = "SingleStack";
+      spec["internalTrafficPolicy"] = "Cluster";
+      svc["status"]["loadBalancer"] = json::value{json::object{}};
+      normalize_as(*schema_for("Service"), svc);
+      commit_create(*svc_def, svc_key, std::move(svc));
+    }
   }
 }
 

@@ -56,6 +56,13 @@ struct server_options {
   /// Otherwise (as with no controller-manager) none of this happens and a
   /// deleted namespace stays Terminating.
   bool run_controllers = true;
+  /// Observer of answers (e.g. a request log), or empty. Called once per
+  /// request right after its answer started: with the request as received
+  /// (without its body) and the status sent; for a watch the status its
+  /// stream started with, 0 for a request dropped unanswered. Runs on the
+  /// answering thread, possibly with the server's lock held: it must be
+  /// thread-safe and must not call into the server.
+  std::function<void(const request& req, int status)> on_reply;
 };
 
 /// Makes matching requests fail (fault injection).

@@ -122,6 +122,9 @@ TEST_CASE("the service-account token: a JWT bound to the pod, with ca.crt and na
   CHECK(ns == std::optional<std::string>{"e2e"});
   auto ca = exec_out(cid, "head -1 " + dir + "/ca.crt");
   CHECK(ca == std::optional<std::string>{"-----BEGIN CERTIFICATE-----"});
+  // The API server's Service variables, as every container gets them.
+  CHECK(exec_out(cid, "echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT:$KUBERNETES_PORT")
+        == std::optional<std::string>{"10.96.0.1:443:tcp://10.96.0.1:443"});
   // cafelet's /etc/hosts: the pod IP with the pod's hostname.
   auto hosts = exec_out(cid, "cat /etc/hosts");
   REQUIRE(hosts.has_value());

@@ -125,6 +125,9 @@ struct world_state {
   std::vector<std::string> done;
   std::vector<object_key> object_subscriptions;
   std::vector<token_key> token_subscriptions;
+  /// Stands in for the managers' current incarnation (subscriptions are
+  /// answered with it, as the real managers do).
+  caf::actor incarnation;
   static const char* name;
 
   const k8s::pod_status& last() const {
@@ -145,6 +148,17 @@ struct world_state {
 };
 inline const char* world_state::name = "world";
 
+inline caf::behavior idle_actor() {
+  return {[](int) {}};
+}
+
+template <class Self>
+caf::actor incarnation_of(Self* self) {
+  if (!self->state.incarnation)
+    self->state.incarnation = self->spawn(idle_actor);
+  return self->state.incarnation;
+}
+
 inline caf::behavior world(caf::stateful_actor<world_state>* self) {
   return {
     [self](pod_hello_atom, const std::string&) {
@@ -155,9 +169,11 @@ inline caf::behavior world(caf::stateful_actor<world_state>* self) {
     [self](pod_done_atom, const std::string& uid) { self->state.done.push_back(uid); },
     [self](subscribe_atom, const object_key& key, const caf::actor&) {
       self->state.object_subscriptions.push_back(key);
+      return incarnation_of(self);
     },
     [self](subscribe_atom, const token_key& key, const caf::actor&) {
       self->state.token_subscriptions.push_back(key);
+      return incarnation_of(self);
     },
   };
 }

@@ -151,3 +151,21 @@ TEST_CASE_FIXTURE(volume_fixture, "a missing ConfigMap is a FailedMount until it
   CHECK(rt->called("create app 0"));
   CHECK(read_file(volume_file("configmap", "cfg", "setting")) == "here");
 }
+
+TEST_CASE_FIXTURE(volume_fixture, "a restarted manager gets the subscriptions again") {
+  start(pod_with_volumes());
+  settle();
+  REQUIRE(seen().object_subscriptions.size() == 1);
+  REQUIRE(seen().token_subscriptions.size() == 1);
+  auto first = seen().incarnation;
+  REQUIRE(first);
+  // The incarnation that answered dies (its subscriptions with it).
+  seen().incarnation = nullptr;
+  caf::anon_send_exit(first, caf::exit_reason::kill);
+  run();
+  advance(500ms);
+  settle();
+  // Both kinds are asked again (the stand-in answers both).
+  CHECK(seen().object_subscriptions.size() == 2);
+  CHECK(seen().token_subscriptions.size() == 2);
+}
