@@ -19,6 +19,16 @@ CAFELET_BENCH_PROBES=1: every pod runs busybox httpd with three probes at
 periodSeconds 1 (startup exec, liveness tcpSocket, readiness httpGet); after
 the startup probe passed, two probes per pod keep running (as upstream,
 startup probes stop once they passed).
+CAFELET_BENCH_VOLUMES=1: before the pods, ConfigMap shared-config (2 keys)
+and Secret shared-secret are created in namespace default; every pod mounts
+both as volumes and takes one env var from each (configMapKeyRef,
+secretKeyRef). The test API server then writes a request log
+(--request-log), and the node identity's requests during each level's pod
+phase (from its first pod creation until all pods are Running and Ready plus
+the settle time) are counted by verb and resource (configmaps and secrets
+also by object), in the level's entry and summed over all levels in
+"api_requests" (with "per_pod", the sums divided by the pods created).
+CAFELET_BENCH_KEEP_REQUEST_LOG=FILE keeps a copy of the request log.
 """
 import json
 import os
@@ -29,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,6 +49,8 @@ WINDOW = float(os.environ.get("CAFELET_BENCH_WINDOW", "30"))
 SETTLE = float(os.environ.get("CAFELET_BENCH_SETTLE", "10"))
 NODE = "edge-1"
 PROBES = os.environ.get("CAFELET_BENCH_PROBES", "0") == "1"
+VOLUMES = os.environ.get("CAFELET_BENCH_VOLUMES", "0") == "1"
+NODE_USER = f"system:node:{NODE}"
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -99,8 +112,13 @@ def lateness(text):
 
 
 def pod_manifest(name):
-    if PROBES:
-        return probed_pod_manifest(name)
+    pod = probed_pod_manifest(name) if PROBES else plain_pod_manifest(name)
+    if VOLUMES:
+        add_shared_volumes(pod)
+    return pod
+
+
+def plain_pod_manifest(name):
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": "default", "labels": {"bench": "footprint"}},
@@ -139,6 +157,104 @@ def probed_pod_manifest(name):
             }],
         },
     }
+
+
+SHARED_OBJECTS = [
+    {"apiVersion": "v1", "kind": "ConfigMap",
+     "metadata": {"name": "shared-config", "namespace": "default"},
+     "data": {"greeting": "hello", "mode": "bench"}},
+    {"apiVersion": "v1", "kind": "Secret",
+     "metadata": {"name": "shared-secret", "namespace": "default"},
+     "type": "Opaque", "data": {"password": "czNjcjN0"}},  # "s3cr3t"
+]
+
+
+def add_shared_volumes(pod):
+    """Mounts shared-config and shared-secret and takes one env var from each."""
+    spec = pod["spec"]
+    spec["volumes"] = [{"name": "config", "configMap": {"name": "shared-config"}},
+                       {"name": "secret", "secret": {"secretName": "shared-secret"}}]
+    container = spec["containers"][0]
+    container["volumeMounts"] = [{"name": "config", "mountPath": "/etc/shared-config",
+                                  "readOnly": True},
+                                 {"name": "secret", "mountPath": "/etc/shared-secret",
+                                  "readOnly": True}]
+    container["env"] = [
+        {"name": "GREETING",
+         "valueFrom": {"configMapKeyRef": {"name": "shared-config", "key": "greeting"}}},
+        {"name": "PASSWORD",
+         "valueFrom": {"secretKeyRef": {"name": "shared-secret", "key": "password"}}}]
+
+
+def read_request_log(path):
+    """The request log's lines as (ms, user, verb, target, status)."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 5:
+                out.append((int(parts[0]), parts[1], parts[2], parts[3], int(parts[4])))
+    return out
+
+
+def classify_target(target):
+    """(resource[/subresource], namespace, name) of a request target."""
+    split = urllib.parse.urlsplit(target)
+    segs = [s for s in split.path.split("/") if s]
+    if not segs or segs[0] not in ("api", "apis"):
+        return split.path, "", ""
+    group = ""
+    rest = segs[2:]
+    if segs[0] == "apis":
+        group = segs[1] if len(segs) > 1 else ""
+        rest = segs[3:]
+    if rest and rest[0] == "watch":
+        rest = rest[1:]
+    ns = ""
+    if len(rest) >= 3 and rest[0] == "namespaces" and rest[2] not in ("status", "finalize"):
+        ns, rest = rest[1], rest[2:]
+    if not rest:
+        return split.path, ns, ""
+    resource = rest[0] + (f".{group}" if group else "")
+    if len(rest) >= 3:
+        resource += "/" + rest[2]
+    name = rest[1] if len(rest) >= 2 else ""
+    if not name:
+        query = urllib.parse.parse_qs(split.query)
+        for sel in query.get("fieldSelector", []):
+            for term in sel.split(","):
+                key, _, value = term.partition("=")
+                if key == "metadata.name":
+                    name = value.lstrip("=")
+    return resource, ns, name
+
+
+def count_requests(lines, windows):
+    """The node's requests inside any of `windows` ((from_ms, to_ms) pairs)."""
+    by_verb, by_object, by_status = {}, {}, {}
+    total = 0
+    for ms, user, verb, target, status in lines:
+        if user != NODE_USER or not any(lo <= ms <= hi for lo, hi in windows):
+            continue
+        total += 1
+        resource, ns, name = classify_target(target)
+        by_verb.setdefault(verb, {})
+        by_verb[verb][resource] = by_verb[verb].get(resource, 0) + 1
+        by_status[str(status)] = by_status.get(str(status), 0) + 1
+        if resource in ("configmaps", "secrets"):
+            key = f"{resource}/{ns}/{name or '*'}"
+            by_object.setdefault(key, {})
+            by_object[key][verb] = by_object[key].get(verb, 0) + 1
+    return {"total": total, "by_verb": by_verb, "by_object": by_object,
+            "by_status": by_status}
+
+
+def per_pod(counts, pods):
+    if not pods:
+        return None
+    return {"total": round(counts["total"] / pods, 2),
+            "by_verb": {verb: {res: round(n / pods, 2) for res, n in per_res.items()}
+                        for verb, per_res in counts["by_verb"].items()}}
 
 
 def probe_attempts(text):
@@ -180,9 +296,13 @@ def main():
     try:
         api_port = free_port()
         api_log = open(os.path.join(work, "apiserver.log"), "w")
-        api = subprocess.Popen([os.path.join(BUILD, "tests/apiserver/cafelet-test-apiserver"),
-                                "--port", str(api_port), "--cert-dir", os.path.join(work, "api"),
-                                "--nodes", NODE], stdout=api_log, stderr=subprocess.STDOUT)
+        request_log = os.path.join(work, "requests.log")
+        api_args = [os.path.join(BUILD, "tests/apiserver/cafelet-test-apiserver"),
+                    "--port", str(api_port), "--cert-dir", os.path.join(work, "api"),
+                    "--nodes", NODE]
+        if VOLUMES:
+            api_args += ["--request-log", request_log]
+        api = subprocess.Popen(api_args, stdout=api_log, stderr=subprocess.STDOUT)
         procs.append(api)
         wait_for(lambda: "listening" in open(api_log.name).read(), 20, "the test API server")
         kubectl = Kubectl(os.path.join(work, "api", "admin.kubeconfig"))
@@ -220,9 +340,17 @@ def main():
         result = {"benchmark": "pod_footprint", "probes": PROBES, "window_s": WINDOW,
                   "settle_s": SETTLE,
                   "levels": []}
+        if VOLUMES:
+            result["volumes"] = True
+            kubectl.run("create", "--validate=false", "-f", "-",
+                        stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                          "items": SHARED_OBJECTS}))
         created = 0
+        pod_phases = []  # (from_ms, to_ms) of each level's pod phase
         for level in LEVELS:
             t0 = time.monotonic()
+            phase_from = int(time.time() * 1000)
+            new_pods = max(0, level - created)
             if level > created:
                 items = [pod_manifest(f"fp-{i}") for i in range(created, level)]
                 kubectl.run("create", "--validate=false", "-f", "-",
@@ -232,6 +360,7 @@ def main():
                      60 + 3 * level, f"{level} pods Running and Ready")
             to_running = time.monotonic() - t0
             time.sleep(SETTLE)
+            phase = (phase_from, int(time.time() * 1000))
             before_cpu, before_t = cpu_seconds(node.pid), time.monotonic()
             before_text = metrics(port)
             before_late = lateness(before_text)
@@ -260,6 +389,12 @@ def main():
                          round(1000 * (after_late.get("sum_s", 0) - before_late.get("sum_s", 0))
                                / renewals, 3) if renewals else None,
                      "lease_lateness_max_bucket_le_s": bound}
+            if VOLUMES:
+                entry["api_requests"] = count_requests(read_request_log(request_log), [phase])
+                entry["api_requests"]["phase_s"] = round((phase[1] - phase[0]) / 1000, 1)
+                entry["api_requests"]["new_pods"] = new_pods
+                if new_pods:
+                    pod_phases.append(phase)
             log(json.dumps(entry))
             result["levels"].append(entry)
         base = result["levels"][0] if result["levels"] and result["levels"][0]["pods"] == 0 else None
@@ -269,6 +404,11 @@ def main():
                     (entry["rss_kib"] - base["rss_kib"]) / entry["pods"], 1)
                 entry["rss_anon_kib_per_pod_over_idle"] = round(
                     (entry["rss_anon_kib"] - base["rss_anon_kib"]) / entry["pods"], 1)
+        if VOLUMES:
+            total = count_requests(read_request_log(request_log), pod_phases)
+            total["pods"] = created
+            total["per_pod"] = per_pod(total, created)
+            result["api_requests"] = total
         print(json.dumps(result, indent=2))
 
         # Clean up through the API, as an operator would.
@@ -285,6 +425,9 @@ def main():
                         log(line.rstrip())
         raise
     finally:
+        keep = os.environ.get("CAFELET_BENCH_KEEP_REQUEST_LOG")
+        if keep and os.path.exists(os.path.join(work, "requests.log")):
+            shutil.copyfile(os.path.join(work, "requests.log"), keep)
         for p in reversed(procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
