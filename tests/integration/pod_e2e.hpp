@@ -339,6 +339,12 @@ public:
   }
 
   ~pod_e2e() {
+    // No actor of the node may have crashed during a pod test: a crash loop
+    // escalates to restarting the node supervisor (the lease with it).
+    auto restarts = node_->lines_with({"child exited, restarting"});
+    CHECK_MESSAGE(restarts.empty(), "actors restarted during the test: "
+                                      << restarts.size() << "; first: "
+                                      << (restarts.empty() ? "" : restarts.front()));
     if (!node_->running())
       return;
     auto list = cluster_.get(pods_path);
