@@ -37,4 +37,18 @@ std::string go_quote(std::string_view s) {
   return out;
 }
 
+std::string join_host_port(std::string_view host, uint32_t port) {
+  std::string s;
+  if (host.find(':') != std::string_view::npos && !host.starts_with('[')) {
+    s += '[';
+    s += host;
+    s += ']';
+  } else {
+    s += host;
+  }
+  s += ':';
+  s += std::to_string(port);
+  return s;
+}
+
 } // namespace cafelet::text

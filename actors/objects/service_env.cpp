@@ -3,6 +3,7 @@
 #include "messages/api.hpp"
 #include "messages/k8s/decode.hpp"
 #include "messages/log.hpp"
+#include "messages/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -25,11 +26,6 @@ std::string lower(std::string_view x) {
   return out;
 }
 
-std::string host_port(const std::string& ip, int32_t port) {
-  auto p = std::to_string(port);
-  return ip.find(':') != std::string::npos ? "[" + ip + "]:" + p : ip + ":" + p;
-}
-
 } // namespace
 
 pods::env_list service_env_vars(const k8s::service& svc) {
@@ -45,7 +41,7 @@ pods::env_list service_env_vars(const k8s::service& svc) {
   for (size_t i = 0; i < svc.ports.size(); ++i) {
     const auto& p = svc.ports[i];
     auto proto = lower(p.protocol.empty() ? "TCP" : p.protocol);
-    auto url = proto + "://" + host_port(svc.cluster_ip, p.port);
+    auto url = proto + "://" + text::join_host_port(svc.cluster_ip, static_cast<uint32_t>(p.port));
     if (i == 0)
       out.emplace_back(name + "_PORT", url);
     auto prefix = name + "_PORT_" + std::to_string(p.port) + "_" + upper_name(proto);

@@ -1,6 +1,7 @@
 #include "net/probe/grpc_health.hpp"
 
 #include "messages/errors.hpp"
+#include "messages/text.hpp"
 #include "messages/units/duration.hpp"
 
 #include "cafelet_build_info.hpp"
@@ -44,37 +45,6 @@ struct tag {
 protected:
   ~tag() = default;
 };
-
-/// Go's `%q` for the strings we quote (addresses, status names).
-std::string go_quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[5];
-          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
-/// Go's net.JoinHostPort.
-std::string join_host_port(const std::string& host, uint16_t port) {
-  if (host.find(':') != std::string::npos)
-    return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
-}
 
 /// Go's codes.Code.String().
 std::string go_code_name(grpc::StatusCode code) {
@@ -135,7 +105,7 @@ probe_outcome to_outcome(const grpc::Status& st,
     if (name.empty()) // proto3 enums are open; Go prints the number
       name = std::to_string(static_cast<int>(resp.status()));
     return make_outcome(probe_result::failure,
-                        "service unhealthy (responded with " + go_quote(name)
+                        "service unhealthy (responded with " + text::go_quote(name)
                           + ")");
   }
   return make_outcome(probe_result::success, "service healthy");
@@ -289,7 +259,7 @@ struct attempt final : tag {
           owner->evict(entry);
           finish(make_outcome(probe_result::failure,
                               "timeout: failed to connect service "
-                                + go_quote(addr) + " within "
+                                + text::go_quote(addr) + " within "
                                 + units::format_duration(req.timeout)
                                 + ": context deadline exceeded"));
           owner->remove(this);
@@ -530,7 +500,7 @@ void grpc_prober::check(grpc_probe_request req,
                         std::function<void(probe_outcome)> cb) {
   auto* a = new detail::attempt;
   a->owner = state_.get();
-  a->addr = join_host_port(req.host, req.port);
+  a->addr = text::join_host_port(req.host, req.port);
   a->deadline = monotonic_after(req.timeout);
   a->req = std::move(req);
   a->cb = std::move(cb);

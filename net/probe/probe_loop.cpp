@@ -1,5 +1,7 @@
 #include "net/probe/probe_loop.hpp"
 
+#include "messages/text.hpp"
+
 #include "messages/errors.hpp"
 #include "messages/log.hpp"
 
@@ -56,21 +58,6 @@ std::string_view trim(std::string_view s) {
          && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'
              || s.back() == '\n'))
     s.remove_suffix(1);
-  return s;
-}
-
-/// Go's net.JoinHostPort.
-std::string join_host_port(std::string_view host, uint16_t port) {
-  std::string s;
-  if (host.find(':') != std::string_view::npos && !host.starts_with('[')) {
-    s += '[';
-    s += host;
-    s += ']';
-  } else {
-    s += host;
-  }
-  s += ':';
-  s += std::to_string(port);
   return s;
 }
 
@@ -335,11 +322,11 @@ curl_socket_t on_open_socket(void* user, curlsocktype purpose,
   if (addr->family == AF_INET) {
     const auto* sa = reinterpret_cast<const sockaddr_in*>(&addr->addr);
     inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof(ip));
-    a->dialed = join_host_port(ip, ntohs(sa->sin_port));
+    a->dialed = cafelet::text::join_host_port(ip, ntohs(sa->sin_port));
   } else if (addr->family == AF_INET6) {
     const auto* sa = reinterpret_cast<const sockaddr_in6*>(&addr->addr);
     inet_ntop(AF_INET6, &sa->sin6_addr, ip, sizeof(ip));
-    a->dialed = join_host_port(ip, ntohs(sa->sin6_port));
+    a->dialed = cafelet::text::join_host_port(ip, ntohs(sa->sin6_port));
   }
   return fd;
 }
@@ -469,7 +456,7 @@ std::string curl_message(const attempt& a, CURLcode rc) {
 
 /// The address Go's dialer names in its errors: the IP tried, else the host.
 std::string dial_address(const attempt& a) {
-  return a.dialed.empty() ? join_host_port(a.host(), a.port()) : a.dialed;
+  return a.dialed.empty() ? cafelet::text::join_host_port(a.host(), a.port()) : a.dialed;
 }
 
 bool resolved(const attempt& a) {
@@ -679,7 +666,7 @@ private:
                 {log::kv("loop", opts_.name),
                  log::kv("kind", a->is_http ? "http" : "tcp"),
                  log::kv("target", a->is_http ? a->url
-                                               : join_host_port(a->host(),
+                                               : cafelet::text::join_host_port(a->host(),
                                                                 a->port())),
                  log::kv("result", to_string(out.result)),
                  log::kv("milliseconds", ms.count()),
@@ -713,7 +700,7 @@ private:
     std::string path = req.path;
     if (!path.empty() && path.front() != '/')
       path.insert(path.begin(), '/');
-    a.url = escape_url(scheme + "://" + join_host_port(req.host, req.port)
+    a.url = escape_url(scheme + "://" + cafelet::text::join_host_port(req.host, req.port)
                        + path);
     if (scheme != "http" && scheme != "https")
       return get_prefix(a.url) + "unsupported protocol scheme \"" + scheme
@@ -789,7 +776,7 @@ private:
       curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
       ++a->requests;
     } else {
-      a->url = "http://" + join_host_port(a->tcp.host, a->tcp.port) + "/";
+      a->url = "http://" + cafelet::text::join_host_port(a->tcp.host, a->tcp.port) + "/";
       curl_easy_setopt(e, CURLOPT_URL, a->url.c_str());
       curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
       curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
@@ -811,7 +798,7 @@ private:
     }
     auto text = transport_error(*a, rc);
     if (!text.starts_with("dial tcp"))
-      text = "dial tcp " + join_host_port(a->host(), a->port()) + ": " + text;
+      text = "dial tcp " + cafelet::text::join_host_port(a->host(), a->port()) + ": " + text;
     fail(std::move(a), std::move(text));
   }
 

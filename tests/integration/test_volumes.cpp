@@ -245,11 +245,11 @@ TEST_CASE("a subPath escaping its volume through a symlink is refused") {
   // An init container plants a symlink to / in the emptyDir; the app
   // container then mounts a subPath through it.
   pod_spec spec{"escape", "sleep 3600"};
-  spec.spec_extra = parse_json(R"({"volumes": [{"name": "work", "emptyDir": {}}],
+  spec.spec_extra = parse_json(R"({"volumes": [{"name": "scratch", "emptyDir": {}}],
       "initContainers": [{"name": "plant", "image": "localhost/busybox:ci",
-        "imagePullPolicy": "Never", "command": ["ln", "-s", "/", "/work/evil"],
-        "volumeMounts": [{"name": "work", "mountPath": "/work"}]}]})");
-  spec.container_extra = parse_json(R"({"volumeMounts": [{"name": "work", "mountPath": "/x",
+        "imagePullPolicy": "Never", "command": ["ln", "-s", "/", "/scratch/evil"],
+        "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}]}]})");
+  spec.container_extra = parse_json(R"({"volumeMounts": [{"name": "scratch", "mountPath": "/x",
       "subPath": "evil/etc"}]})");
   auto uid = str_at(e.create(spec), {"metadata", "uid"});
   json::value pod;
