@@ -47,7 +47,8 @@ caf::error register_actor_metrics(net::metrics::registry& reg,
 
 caf::expected<std::unique_ptr<endpoints>>
 endpoints::start(endpoints_options opts, std::shared_ptr<actor_directory> dir,
-                 std::shared_ptr<net::metrics::registry> reg) {
+                 std::shared_ptr<net::metrics::registry> reg,
+                 std::shared_ptr<pods::pod_board> board) {
   net::router routes;
   auto max_age = opts.max_heartbeat_age;
   routes.on("GET", "/healthz", [dir, max_age](net::server_request, net::responder res) {
@@ -63,6 +64,10 @@ endpoints::start(endpoints_options opts, std::shared_ptr<actor_directory> dir,
   routes.on("GET", "/debug/actors", [dir](net::server_request, net::responder res) {
     res.respond(200, dir->to_json(), "application/json");
   });
+  if (board)
+    routes.on("GET", "/pods", [board](net::server_request, net::responder res) {
+      res.respond(200, board->pod_list_json(), "application/json");
+    });
   net::server_options sopts;
   sopts.host = opts.bind_address;
   sopts.port = opts.port;

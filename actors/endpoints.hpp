@@ -5,12 +5,15 @@
 ///   /healthz        200 "ok" while the actor tree is healthy, else 500 and why
 ///   /metrics        Prometheus text format 0.0.4
 ///   /debug/actors   the supervision tree as JSON
+///   /pods           a v1 PodList of the pods this node runs, with the
+///                   status the node computed (as the kubelet's /pods)
 ///
 /// The server runs its own event-loop thread and answers from thread-safe
 /// snapshots (the actor directory, the metrics registry), so a scrape never
 /// sends a message to an actor or waits for one.
 
 #include "actors/actor_directory.hpp"
+#include "actors/pods/pod_board.hpp"
 #include "net/metrics/registry.hpp"
 #include "net/server/http_server.hpp"
 
@@ -44,7 +47,8 @@ public:
   /// taken, naming address and port.
   static caf::expected<std::unique_ptr<endpoints>>
   start(endpoints_options opts, std::shared_ptr<actor_directory> dir,
-        std::shared_ptr<net::metrics::registry> reg);
+        std::shared_ptr<net::metrics::registry> reg,
+        std::shared_ptr<pods::pod_board> board = nullptr);
 
   /// The bound port.
   uint16_t port() const noexcept {

@@ -32,6 +32,8 @@ constexpr caf::atom_value pods_supervisor_name = caf::atom("podsup");
 constexpr caf::atom_value pleg_name = caf::atom("pleg");
 constexpr caf::atom_value objects_name = caf::atom("objects");
 constexpr caf::atom_value tokens_name = caf::atom("tokens");
+constexpr caf::atom_value static_source_name = caf::atom("static");
+constexpr caf::atom_value mirrors_name = caf::atom("mirrors");
 
 /// Options for supervisors of long-lived node components: restart quickly
 /// (the lease must be back before its next renewal), give up only on a
@@ -70,10 +72,16 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
   sm.seed = seed_for(cfg.agent.node_name, "status-manager");
   sm.stats = w->stats.status_manager;
   sm.finals = w->stats.finals;
+  sm.board = w->board;
   node.factories["status-manager"] = [w, sm](caf::local_actor* parent,
                                              const std::string&,
                                              const caf::message&) {
-    auto h = parent->spawn(pods::status_manager, w->link->main, w->link->limiter, sm);
+    // Standalone: local mode (statuses only reach /pods).
+    auto h = w->link ? parent->spawn(pods::status_manager, w->link->main,
+                                     w->link->limiter, sm)
+                     : parent->spawn(pods::status_manager,
+                                     std::shared_ptr<api::transport>{},
+                                     std::shared_ptr<api::rate_limiter>{}, sm);
     register_incarnation(parent->home_system(), status_manager_name, h);
     return h;
   };
@@ -90,10 +98,18 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
   node_view.labels["kubernetes.io/os"] = "linux";
   node_view.allocatable = w->allocatable;
   auto root_dir = cfg.agent.root_dir;
-  node.factories["pod-manager"] = [w, node_view, root_dir](caf::local_actor* parent,
-                                                 const std::string&,
-                                                 const caf::message&) {
+  bool statics = !cfg.kubelet.static_pod_path.empty();
+  node.factories["pod-manager"] = [w, node_view, root_dir, statics](
+                                    caf::local_actor* parent, const std::string&,
+                                    const caf::message&) {
     pod_manager_config pm;
+    pm.board = w->board;
+    pm.api_source = w->link.has_value();
+    if (statics) {
+      pm.static_source = w->static_source;
+      if (w->link)
+        pm.mirrors = w->mirrors;
+    }
     pm.pods_supervisor = w->pods_supervisor;
     pm.status_manager = w->status_manager;
     pm.events = w->events;
@@ -107,6 +123,56 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
     register_incarnation(parent->home_system(), pod_manager_name, h);
     return h;
   };
+
+  if (statics) {
+    pods::static_source_config ss;
+    ss.path = cfg.kubelet.static_pod_path;
+    ss.node_name = cfg.agent.node_name;
+    ss.check_period = std::chrono::duration_cast<std::chrono::milliseconds>(
+      cfg.kubelet.file_check_frequency);
+    node.factories["static-source"] = [w, ss](caf::local_actor* parent,
+                                              const std::string&, const caf::message&) {
+      auto cfg = ss;
+      cfg.consumers.push_back(w->pod_manager);
+      if (w->link)
+        cfg.consumers.push_back(w->mirrors);
+      cfg.io = w->volume_io;
+      cfg.clock = system_wall_clock();
+      cfg.board = w->board;
+      auto h = parent->spawn(pods::static_source, cfg);
+      register_incarnation(parent->home_system(), static_source_name, h);
+      return h;
+    };
+    if (w->link) {
+      pods::mirror_manager_config mm;
+      mm.node_name = cfg.agent.node_name;
+      mm.seed = seed_for(cfg.agent.node_name, "mirror-manager");
+      mm.stats = w->stats.mirrors;
+      node.factories["mirror-manager"] = [w, mm](caf::local_actor* parent,
+                                                 const std::string&, const caf::message&) {
+        auto cfg = mm;
+        cfg.status_manager = w->status_manager;
+        cfg.static_source = w->static_source;
+        auto h = parent->spawn(pods::mirror_manager, w->link->main, w->link->limiter, cfg);
+        register_incarnation(parent->home_system(), mirrors_name, h);
+        return h;
+      };
+    }
+  }
+
+  node.factories["pleg"] = [w](caf::local_actor* parent, const std::string&,
+                               const caf::message&) {
+    pleg_config pc;
+    pc.consumer = w->pod_manager;
+    pc.node_status = w->node_status;
+    pc.stats = w->stats.pleg;
+    auto h = parent->spawn(pleg, make_cri_pleg_source(w->cri), pc);
+    register_incarnation(parent->home_system(), pleg_name, h);
+    return h;
+  };
+
+  if (!w->link)
+    return; // standalone: no objects, tokens or services to fetch
 
   token_manager_config tm;
   tm.seed = seed_for(cfg.agent.node_name, "token-manager");
@@ -140,16 +206,6 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
                          svc_seed);
   };
 
-  node.factories["pleg"] = [w](caf::local_actor* parent, const std::string&,
-                               const caf::message&) {
-    pleg_config pc;
-    pc.consumer = w->pod_manager;
-    pc.node_status = w->node_status;
-    pc.stats = w->stats.pleg;
-    auto h = parent->spawn(pleg, make_cri_pleg_source(w->cri), pc);
-    register_incarnation(parent->home_system(), pleg_name, h);
-    return h;
-  };
 }
 
 /// Adds the API-server children to the node supervisor.
@@ -246,16 +302,16 @@ void add_api_children(supervisor_spec& node,
                          cfg);
   };
 
-  if (w->cri)
-    add_pod_side(node, cfg, w);
+}
 
-  // Order: the recorder first (others report to it), consumers before the
-  // watch that feeds them; the lease does not wait for registration (as
-  // upstream).
+/// Starts the node supervisor's children in order: the recorder first
+/// (others report to it), consumers before the sources that feed them;
+/// the lease does not wait for registration (as upstream).
+void order_children(supervisor_spec& node) {
   for (const char* child : {"events", "node-status", "runtime-health", "lease",
                             "status-manager", "object-manager", "token-manager",
-                            "service-env",
-                            "pod-manager", "pleg", "pod-source", "pod-watch"})
+                            "service-env", "mirror-manager", "pod-manager", "pleg",
+                            "static-source", "pod-source", "pod-watch"})
     if (node.factories.count(child) > 0)
       node.children.push_back(
         start_child{child, child, restart_policy::permanent, {}});
@@ -264,7 +320,8 @@ void add_api_children(supervisor_spec& node,
 } // namespace
 
 void make_relays(caf::actor_system& sys, agent_wiring& w) {
-  w.events = spawn_relay(sys, events_name, w.stats.relay_drops);
+  if (w.link)
+    w.events = spawn_relay(sys, events_name, w.stats.relay_drops);
   w.pod_source = spawn_relay(sys, pod_source_name, w.stats.relay_drops);
   w.node_status = spawn_relay(sys, node_status_name, w.stats.relay_drops);
   if (w.cri) {
@@ -274,6 +331,8 @@ void make_relays(caf::actor_system& sys, agent_wiring& w) {
     w.pleg = spawn_relay(sys, pleg_name, w.stats.relay_drops);
     w.objects = spawn_relay(sys, objects_name, w.stats.relay_drops);
     w.tokens = spawn_relay(sys, tokens_name, w.stats.relay_drops);
+    w.static_source = spawn_relay(sys, static_source_name, w.stats.relay_drops);
+    w.mirrors = spawn_relay(sys, mirrors_name, w.stats.relay_drops);
   }
 }
 
@@ -287,9 +346,11 @@ void stop_relays(caf::actor_system& sys, agent_wiring& w) {
   sys.registry().erase(pleg_name);
   sys.registry().erase(objects_name);
   sys.registry().erase(tokens_name);
+  sys.registry().erase(static_source_name);
+  sys.registry().erase(mirrors_name);
   for (auto* relay : {&w.events, &w.pod_source, &w.node_status, &w.pod_manager,
                       &w.status_manager, &w.pods_supervisor, &w.pleg, &w.objects,
-                      &w.tokens}) {
+                      &w.tokens, &w.static_source, &w.mirrors}) {
     if (*relay)
       caf::anon_send_exit(*relay, caf::exit_reason::user_shutdown);
     *relay = nullptr;
@@ -407,6 +468,9 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
   node.options = component_options();
   if (wiring && wiring->link)
     add_api_children(node, cfg, wiring);
+  if (wiring && wiring->cri)
+    add_pod_side(node, cfg, wiring);
+  order_children(node);
 
   supervisor_spec pods;
   pods.options = component_options();
@@ -419,7 +483,7 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
     return parent->spawn(watchdog, dir, std::chrono::milliseconds{1000});
   };
   root.factories["node-supervisor"] = nested(dir, std::move(node));
-  if (wiring && wiring->link && wiring->cri) {
+  if (wiring && wiring->cri) {
     auto w = wiring;
     pods::cri_pod_runtime_config rc;
     rc.settings = kuberuntime::from_config(cfg.kubelet, cfg.agent);

@@ -4,14 +4,23 @@
 ///
 ///   root (supervisor)
 ///   +-- watchdog            scheduler heartbeat for /healthz
-///   +-- node (supervisor)   with an API server (--kubeconfig):
-///   |   +-- events            event recorder
-///   |   +-- runtime-health    container runtime readiness and version
-///   |   +-- node-status       registration and node status
-///   |   +-- lease             node Lease heartbeat
-///   |   +-- pod-source        the pods bound to this node
-///   |   +-- pod-watch         list+watch of those pods
+///   +-- node (supervisor)
+///   |   +-- events            event recorder                  (API server)
+///   |   +-- node-status       registration and node status    (API server)
+///   |   +-- runtime-health    runtime readiness and version   (API server)
+///   |   +-- lease             node Lease heartbeat            (API server)
+///   |   +-- status-manager    pod statuses (API and /pods; local only
+///   |   |                     when standalone)
+///   |   +-- object-manager, token-manager, service-env        (API server)
+///   |   +-- pod-manager       admission, one worker per pod
+///   |   +-- pleg              container events from the runtime
+///   |   +-- static-source     static pods from staticPodPath
+///   |   +-- mirror-manager    mirror pods of static pods      (API server)
+///   |   +-- pod-watch         list+watch of the pods bound here (API server)
 ///   +-- pods (supervisor)   one actor per pod
+///
+/// Without --kubeconfig (standalone) only the pod side and the static pod
+/// source run.
 ///
 /// Siblings reach restartable actors through relays (actors/relay.hpp), so
 /// a restart never leaves a stale handle behind. `make_root_spec` builds
@@ -22,7 +31,10 @@
 #include "actors/events/event_recorder.hpp"
 #include "actors/lease/lease.hpp"
 #include "actors/node/node_status.hpp"
+#include "actors/pods/mirror_manager.hpp"
+#include "actors/pods/pod_board.hpp"
 #include "actors/pods/pod_manager.hpp"
+#include "actors/pods/static_source.hpp"
 #include "actors/pods/pod_source.hpp"
 #include "actors/pods/status_manager.hpp"
 #include "actors/objects/object_manager.hpp"
@@ -58,6 +70,7 @@ struct agent_stats {
     = std::make_shared<pods::status_manager_stats>();
   std::shared_ptr<pods::final_status_journal> finals
     = std::make_shared<pods::final_status_journal>();
+  std::shared_ptr<pods::mirror_stats> mirrors = std::make_shared<pods::mirror_stats>();
   std::shared_ptr<pleg_stats> pleg = std::make_shared<pleg_stats>();
   std::shared_ptr<probe_stats> probes = std::make_shared<probe_stats>();
   std::shared_ptr<token_stats> tokens = std::make_shared<token_stats>();
@@ -87,6 +100,11 @@ struct agent_wiring {
   /// Relays to the object manager and the token manager.
   caf::actor objects;
   caf::actor tokens;
+  /// Relays to the static pod source and the mirror manager.
+  caf::actor static_source;
+  caf::actor mirrors;
+  /// The pods this node runs with their statuses (`/pods`).
+  std::shared_ptr<pods::pod_board> board = std::make_shared<pods::pod_board>();
   /// The container runtime (null: none configured).
   std::shared_ptr<cri::client> cri;
   /// The API server Service's variables for containers.

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace cafelet {
 
@@ -84,6 +85,37 @@ struct pod_status_update {
   bool final = false;
 };
 
+/// Static pod source -> pod manager and mirror manager: the complete set
+/// of static pods the manifests describe now (sent on every change).
+struct static_pod_entry {
+  /// The static pod (identity applied: name-<node>, UID, annotations).
+  k8s::pod_ptr pod;
+  /// The same pod as JSON, with every field of its manifest (for mirror
+  /// pods and /pods).
+  std::shared_ptr<const std::string> json;
+  /// Manifest file it came from.
+  std::string file;
+};
+
+/// The file source's pods, shared read-only.
+struct static_pod_set {
+  std::vector<static_pod_entry> pods;
+  /// Bumped by every change; 1 is the first complete read.
+  uint64_t generation = 0;
+};
+
+/// Shared pointer to a `static_pod_set`.
+using static_pod_set_ptr = std::shared_ptr<const static_pod_set>;
+
+/// Anyone -> static pod source: send the current set again (a restarted
+/// consumer asks; the reply is the set, or nothing before the first read).
+using static_resync_atom = caf::atom_constant<caf::atom("st_resync")>;
+
+/// Mirror manager -> status manager: the mirror pod of static pod <uid>
+/// (payload: uid, mirror pod or null when it has none).
+using mirror_pod_atom = caf::atom_constant<caf::atom("mirror_pod")>;
+
 } // namespace cafelet
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafelet::pod_status_update)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cafelet::static_pod_set_ptr)

@@ -2,6 +2,8 @@
 # cafelet developer entry point.
 #
 #   scripts/dev.sh run     install what is missing, build, run the main job
+#                          (static pods on a private containerd, live table);
+#                          `run --api` adds the test API server (kubectl works)
 #   scripts/dev.sh test    install what is missing, build, run every test suite
 #   scripts/dev.sh build   install what is missing and build only
 #
@@ -63,56 +65,116 @@ unmount_below() {
 }
 
 run_main() {
-  # The embedded default: a lab API server on loopback (the project's test
-  # API server with freshly generated certificates), a private containerd
-  # (scripts/containerd-lab.sh; CAFELET_NO_CONTAINERD=1 skips it) and
-  # cafelet registered against both as node "edge-1".
-  # CAFELET_STANDALONE=1 runs cafelet alone.
+  # The embedded default: a private containerd (scripts/containerd-lab.sh)
+  # and cafelet as node "edge-1" running the static pods of examples/static
+  # (copied to a work directory you may edit while it runs), with a live
+  # table of the pods. `--api` adds the project's test API server: cafelet
+  # registers the node, keeps its Lease, and publishes mirror pods that
+  # kubectl shows. Ctrl-C stops cafelet, removes every pod and stops the
+  # runtime. CAFELET_NO_CONTAINERD=1 uses no runtime (cafelet still runs).
+  local with_api=0
+  for a in "$@"; do
+    case "$a" in
+      --api) with_api=1 ;;
+      *) echo "usage: $0 run [--api]" >&2; exit 2 ;;
+    esac
+  done
   local port=${CAFELET_HEALTHZ_PORT:-10248}
   local api_port=${CAFELET_LAB_API_PORT:-16443}
   local node=${CAFELET_NODE:-edge-1}
-  local work root_dir api_dir
   work=$(mktemp -d /tmp/cafelet-run.XXXXXX)
-  root_dir=$work/root
-  api_dir=$work/api
+  local root_dir=$work/root api_dir=$work/api manifests=$work/manifests
+  mkdir -p "$manifests"
+  cp "$here"/examples/static/*.yaml "$manifests"/
   local args=(--hostname-override="$node" --root-dir="$root_dir"
-              --healthz-port="$port" -v=2)
-  if [ "${CAFELET_STANDALONE:-0}" != 1 ]; then
-    say "starting the lab API server on https://127.0.0.1:$api_port"
+              --healthz-port="$port" --pod-manifest-path="$manifests" -v=2)
+  api_pid='' cafelet_pid='' table_pid='' lab_started=0
+  trap cleanup_main EXIT
+  trap 'exit 0' INT; trap 'exit 143' TERM
+  if [ "$with_api" = 1 ]; then
+    say "starting the test API server on https://127.0.0.1:$api_port"
     "$build_dir/tests/apiserver/cafelet-test-apiserver" --port "$api_port" \
       --cert-dir "$api_dir" --nodes "$node" >"$work/apiserver.log" 2>&1 &
     api_pid=$!
-    trap 'kill $api_pid 2>/dev/null || true' EXIT
     local i
     for i in $(seq 1 100); do
       grep -q listening "$work/apiserver.log" 2>/dev/null && break
-      kill -0 $api_pid 2>/dev/null || { cat "$work/apiserver.log" >&2; exit 1; }
+      kill -0 "$api_pid" 2>/dev/null || { cat "$work/apiserver.log" >&2; exit 1; }
       sleep 0.1
     done
     args+=(--kubeconfig="$api_dir/$node.kubeconfig")
-    if [ "${CAFELET_NO_CONTAINERD:-0}" != 1 ]; then
-      say "starting the private containerd lab (scripts/containerd-lab.sh)"
-      "$here/scripts/containerd-lab.sh" start >"$work/containerd-lab.log" 2>&1 \
-        || { tail -20 "$work/containerd-lab.log" >&2; exit 1; }
-      trap 'kill $api_pid 2>/dev/null || true; "$here/scripts/containerd-lab.sh" stop >/dev/null 2>&1 || true; unmount_below "$work"' EXIT
-      local endpoint
-      endpoint=$("$here/scripts/containerd-lab.sh" env | sed -n 's/^CAFELET_CRI_ENDPOINT=//p')
-      args+=(--container-runtime-endpoint="$endpoint")
-    fi
-    say "try:  kubectl --kubeconfig $api_dir/admin.kubeconfig get nodes -o wide"
-    say "      kubectl --kubeconfig $api_dir/admin.kubeconfig get lease -n kube-node-lease"
-    say "      kubectl --kubeconfig $api_dir/admin.kubeconfig get events"
   fi
-  say "starting cafelet as node $node (embedded default configuration)"
-  say "try:  curl -s http://127.0.0.1:$port/healthz"
-  say "      curl -s http://127.0.0.1:$port/metrics"
-  say "      curl -s http://127.0.0.1:$port/debug/actors"
-  say "Ctrl-C stops it"
-  "$build_dir/actors/cafelet" "${args[@]}" ${CAFELET_ARGS:-}
+  if [ "${CAFELET_NO_CONTAINERD:-0}" != 1 ]; then
+    say "starting a private containerd (installs containerd, runc and CNI plugins if missing;"
+    say "  builds the images localhost/busybox:ci and localhost/pause:ci from busybox-static)"
+    lab_started=1
+    "$here/scripts/containerd-lab.sh" start >"$work/containerd-lab.log" 2>&1 \
+      || { tail -20 "$work/containerd-lab.log" >&2; exit 1; }
+    local endpoint
+    endpoint=$("$here/scripts/containerd-lab.sh" env | sed -n 's/^CAFELET_CRI_ENDPOINT=//p')
+    args+=(--container-runtime-endpoint="$endpoint")
+    say "containerd is up: $endpoint"
+  fi
+  say "starting cafelet as node $node with the static pods in $manifests"
+  "$build_dir/actors/cafelet" "${args[@]}" ${CAFELET_ARGS:-} >"$work/cafelet.log" 2>&1 &
+  cafelet_pid=$!
+  local i
+  for i in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    kill -0 "$cafelet_pid" 2>/dev/null || { tail -20 "$work/cafelet.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  say "cafelet is up (log: $work/cafelet.log)"
+  say "try, in another terminal:"
+  say "  curl -s http://127.0.0.1:$port/pods          (the PodList cafelet serves)"
+  say "  rm $manifests/crashloop.yaml     (its pod terminates)"
+  say "  sed -i 's/Hello/Hi/' $manifests/web.yaml   (a changed manifest replaces its pod)"
+  if [ "$with_api" = 1 ]; then
+    say "  export KUBECONFIG=$api_dir/admin.kubeconfig"
+    say "  kubectl get pods -o wide -w    (mirror pods of the static pods)"
+    say "  kubectl get node $node; kubectl get events"
+  fi
+  say "Ctrl-C stops cafelet and the runtime and removes the pods"
+  echo >&2
+  # In the background so that Ctrl-C (or TERM) reaches this script's trap
+  # at once instead of after the table ends.
+  /usr/bin/python3 "$here/scripts/pod-table.py" --url "http://127.0.0.1:$port/pods" &
+  table_pid=$!
+  wait "$table_pid"
+}
+
+cleanup_main() {
+  local rc=$?
+  trap - EXIT INT TERM
+  [ -n "${table_pid:-}" ] && kill "$table_pid" 2>/dev/null
+  echo >&2
+  if [ -n "${cafelet_pid:-}" ] && kill -0 "$cafelet_pid" 2>/dev/null; then
+    say "stopping cafelet"
+    kill -TERM "$cafelet_pid" 2>/dev/null || true
+    wait "$cafelet_pid" 2>/dev/null || true
+  fi
+  if [ "${lab_started:-0}" = 1 ]; then
+    say "stopping the private containerd and removing every pod"
+    "$here/scripts/containerd-lab.sh" stop >>"$work/containerd-lab.log" 2>&1 || true
+  fi
+  if [ -n "${api_pid:-}" ]; then
+    kill "$api_pid" 2>/dev/null || true
+    wait "$api_pid" 2>/dev/null || true
+  fi
+  if [ -n "${work:-}" ]; then
+    unmount_below "$work"
+    if [ "${CAFELET_KEEP_WORK:-0}" = 1 ]; then
+      say "kept $work"
+    else
+      rm -rf "$work"
+    fi
+  fi
+  say "stopped; nothing left running"
+  exit "$rc"
 }
 
 case "${1:-}" in
-  run)   install_missing; build; run_main ;;
+  run)   shift; install_missing; build; run_main "$@" ;;
   test)  install_missing; build; exec /usr/bin/python3 "$here/scripts/run-tests.py" "$build_dir" ;;
   build) install_missing; build ;;
   *) echo "usage: $0 run|test|build" >&2; exit 2 ;;

@@ -22,6 +22,7 @@
 #include <caf/send.hpp>
 
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <pthread.h>
@@ -85,16 +86,28 @@ int main(int argc, char** argv) {
 
   auto stop_signals = block_stop_signals();
 
+  // The kubelet's data directories (upstream setupDataDirs): the root and
+  // its pods directory, 0750.
+  for (const auto& d : {cfg->agent.root_dir, cfg->agent.root_dir + "/pods"}) {
+    std::error_code ec;
+    if (std::filesystem::create_directories(d, ec))
+      std::filesystem::permissions(d, std::filesystem::perms{0750}, ec);
+    if (ec || !std::filesystem::is_directory(d, ec))
+      return fatal("cannot create the root directory " + d + ": "
+                   + (ec ? ec.message() : std::string{"not a directory"}));
+  }
+
   auto dir = std::make_shared<actors::actor_directory>();
   auto reg = std::make_shared<net::metrics::registry>();
   if (auto err = actors::register_actor_metrics(*reg, dir))
     return fatal(describe(err));
+  auto wiring = std::make_shared<actors::agent_wiring>();
   actors::endpoints_options eopts;
   eopts.bind_address = cfg->kubelet.healthz_bind_address;
   eopts.port = static_cast<uint16_t>(cfg->kubelet.healthz_port);
   std::unique_ptr<actors::endpoints> http;
   if (cfg->kubelet.healthz_port > 0) {
-    auto started = actors::endpoints::start(eopts, dir, reg);
+    auto started = actors::endpoints::start(eopts, dir, reg, wiring->board);
     if (!started)
       return fatal(context_of(started.error()));
     http = std::move(*started);
@@ -114,7 +127,6 @@ int main(int argc, char** argv) {
   sys_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{sys_cfg};
 
-  auto wiring = std::make_shared<actors::agent_wiring>();
   if (!cfg->agent.kubeconfig.empty()) {
     auto link = api::connect_api(*cfg);
     if (!link)
@@ -124,34 +136,36 @@ int main(int argc, char** argv) {
                log::kv("kubeconfig", link->rest.source),
                log::kv("context", link->rest.context)});
     wiring->link = std::move(*link);
-    cri::client_options copts;
-    copts.endpoint = cfg->kubelet.container_runtime_endpoint;
-    copts.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-      cfg->kubelet.runtime_request_timeout);
-    auto runtime = cri::client::make(copts);
-    if (!runtime)
-      return fatal(context_of(runtime.error()));
-    wiring->cri = std::move(*runtime);
-    // Admission and the downward API need the node's allocatable as the
-    // node status actor registers it.
-    actors::host_paths paths;
-    paths.root_dir = cfg->agent.root_dir;
-    auto machine = actors::read_machine_info(paths);
-    wiring->allocatable
-      = actors::node_allocatable(actors::settings_from(cfg->kubelet), machine);
-    wiring->host_ips = cfg->agent.node_ips;
-    if (wiring->host_ips.empty()) {
-      std::vector<std::string> ip_warnings;
-      auto ip = actors::detect_node_ip(paths, cfg->agent.node_name, ip_warnings);
-      if (!ip.empty())
-        wiring->host_ips.push_back(ip);
-    }
-    log::info(0, "container runtime endpoint",
-              {log::kv("endpoint", cfg->kubelet.container_runtime_endpoint)});
   } else {
-    log::info(0, "no --kubeconfig: running standalone, without an API server",
-              {log::kv("node", cfg->agent.node_name)});
+    log::info(0, "no --kubeconfig: running standalone, without an API server "
+                 "(static pods only)",
+              {log::kv("node", cfg->agent.node_name),
+               log::kv("manifests", cfg->kubelet.static_pod_path)});
   }
+  cri::client_options copts;
+  copts.endpoint = cfg->kubelet.container_runtime_endpoint;
+  copts.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+    cfg->kubelet.runtime_request_timeout);
+  auto runtime = cri::client::make(copts);
+  if (!runtime)
+    return fatal(context_of(runtime.error()));
+  wiring->cri = std::move(*runtime);
+  // Admission and the downward API need the node's allocatable as the
+  // node status actor registers it.
+  actors::host_paths paths;
+  paths.root_dir = cfg->agent.root_dir;
+  auto machine = actors::read_machine_info(paths);
+  wiring->allocatable
+    = actors::node_allocatable(actors::settings_from(cfg->kubelet), machine);
+  wiring->host_ips = cfg->agent.node_ips;
+  if (wiring->host_ips.empty()) {
+    std::vector<std::string> ip_warnings;
+    auto ip = actors::detect_node_ip(paths, cfg->agent.node_name, ip_warnings);
+    if (!ip.empty())
+      wiring->host_ips.push_back(ip);
+  }
+  log::info(0, "container runtime endpoint",
+            {log::kv("endpoint", cfg->kubelet.container_runtime_endpoint)});
   actors::make_relays(sys, *wiring);
   if (auto err = actors::register_agent_metrics(*reg, *wiring))
     return fatal(describe(err));

@@ -79,6 +79,14 @@ void reject(self_ptr self, const k8s::pod_ptr& pod,
   }
 }
 
+std::string full_name(const k8s::pod& p) {
+  return p.metadata.namespace_ + "/" + p.metadata.name;
+}
+
+bool is_mirror(const k8s::pod& p) {
+  return p.metadata.annotations.count("kubernetes.io/config.mirror") > 0;
+}
+
 void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
   auto& st = self->state;
   const auto& meta = pod->metadata;
@@ -96,6 +104,19 @@ void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
   // A pod that already finished has nothing to run here.
   if (terminal(*pod))
     return;
+  if (pods::is_static_pod(*pod)) {
+    // Upstream runs one static pod per full name at a time: a replaced
+    // manifest's pod starts once the old one is gone.
+    auto full = full_name(*pod);
+    for (const auto& [uid, other] : st.pods)
+      if (uid != meta.uid && full_name(*other.pod) == full) {
+        log::info(2, "static pod waits for its predecessor to terminate",
+                  {log::pod_field(meta.namespace_, meta.name), log::kv("podUID", meta.uid),
+                   log::kv("waitingFor", uid)});
+        st.static_waiting[full] = pod;
+        return;
+      }
+  }
   auto verdict = pods::admit(*pod, st.cfg.node, admitted_pods(st));
   auto& mp = st.pods[meta.uid];
   mp.pod = pod;
@@ -124,6 +145,9 @@ void on_removed(self_ptr self, const k8s::pod_ptr& pod) {
   if (st.cfg.status_manager)
     caf::anon_send(st.cfg.status_manager, pods::status_forget_atom::value,
                    pod->metadata.uid);
+  if (auto w = st.static_waiting.find(full_name(*pod));
+      w != st.static_waiting.end() && w->second->metadata.uid == pod->metadata.uid)
+    st.static_waiting.erase(w);
   auto i = st.pods.find(pod->metadata.uid);
   if (i == st.pods.end())
     return;
@@ -132,6 +156,8 @@ void on_removed(self_ptr self, const k8s::pod_ptr& pod) {
     // Nothing runs (rejected), or the worker has not started yet: it will
     // learn on hello that the pod is gone.
     if (mp.rejected) {
+      if (st.cfg.board)
+        st.cfg.board->erase(pod->metadata.uid);
       st.pods.erase(i);
       count_running(st);
     } else {
@@ -206,6 +232,11 @@ void find_orphans(self_ptr self) {
   auto& st = self->state;
   if (st.orphans_checked || !st.cfg.pleg)
     return;
+  // Every source must have said what it wants first (upstream
+  // sourcesReady), else a static pod could be taken for an orphan.
+  if ((st.cfg.api_source && !st.api_synced)
+      || (st.cfg.static_source && !st.static_synced))
+    return;
   st.orphans_checked = true;
   self->request(st.cfg.pleg, std::chrono::seconds{60}, caf::get_atom::value)
     .then([self](const runtime_snapshot& snap) { clean_orphans(self, snap); },
@@ -216,6 +247,51 @@ void find_orphans(self_ptr self) {
           });
 }
 
+/// The static pod source's set: start what is new, stop what is gone.
+void on_static_set(self_ptr self, const static_pod_set_ptr& set) {
+  auto& st = self->state;
+  if (!set)
+    return;
+  std::unordered_set<std::string> next;
+  for (const auto& p : set->pods)
+    next.insert(p.pod->metadata.uid);
+  std::vector<k8s::pod_ptr> gone;
+  for (const auto& uid : st.static_uids)
+    if (next.count(uid) == 0) {
+      if (auto i = st.pods.find(uid); i != st.pods.end())
+        gone.push_back(i->second.pod);
+      else
+        for (const auto& [full, waiting] : st.static_waiting)
+          if (waiting->metadata.uid == uid)
+            gone.push_back(waiting);
+    }
+  for (const auto& pod : gone) {
+    log::info(1, "static pod removed from its manifest",
+              {log::pod_field(pod->metadata.namespace_, pod->metadata.name),
+               log::kv("podUID", pod->metadata.uid)});
+    on_removed(self, pod);
+  }
+  for (const auto& p : set->pods) {
+    const auto& uid = p.pod->metadata.uid;
+    if (st.static_uids.count(uid) == 0) {
+      // The set is authoritative: a pod re-added after it finished runs again.
+      st.finished.erase(uid);
+      if (st.cfg.board)
+        st.cfg.board->revive(uid);
+      log::info(1, "static pod from manifest",
+                {log::pod_field(p.pod->metadata.namespace_, p.pod->metadata.name),
+                 log::kv("podUID", uid), log::kv("file", p.file)});
+    }
+    if (st.pods.count(uid) == 0 || st.static_uids.count(uid) == 0)
+      on_upsert(self, p.pod);
+  }
+  st.static_uids = std::move(next);
+  if (!st.static_synced) {
+    st.static_synced = true;
+    find_orphans(self);
+  }
+}
+
 } // namespace
 
 caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
@@ -224,10 +300,18 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
   st.cfg = std::move(cfg);
   if (!st.cfg.stats)
     st.cfg.stats = std::make_shared<pod_manager_stats>();
+  if (st.cfg.static_source)
+    self->send(st.cfg.static_source, static_resync_atom::value);
   return {
     [self](const k8s::pod_watch_event& ev) {
       if (!ev.object)
         return;
+      if (is_mirror(*ev.object)) {
+        // The API copy of a static pod: nothing to run.
+        if (self->state.cfg.mirrors)
+          self->send(self->state.cfg.mirrors, ev);
+        return;
+      }
       if (ev.type != k8s::watch_event_type::bookmark) {
         const auto& m = ev.object->metadata;
         log::info(2, "pod update from the API server",
@@ -253,8 +337,12 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
       log::info(2, "pods in sync with the API server",
                 {log::kv("resourceVersion", x.resource_version),
                  log::kv("pods", x.items), log::kv("generation", x.generation)});
+      if (self->state.cfg.mirrors)
+        self->send(self->state.cfg.mirrors, x);
+      self->state.api_synced = true;
       find_orphans(self);
     },
+    [self](const static_pod_set_ptr& set) { on_static_set(self, set); },
     [self](const container_event& ev) {
       auto& st = self->state;
       auto i = st.pods.find(ev.pod_uid);
@@ -284,6 +372,8 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
     [self](pod_done_atom, const std::string& uid) {
       auto& st = self->state;
       st.pods.erase(uid);
+      if (st.cfg.board)
+        st.cfg.board->erase(uid);
       constexpr size_t max_finished = 4096;
       if (st.finished.insert(uid).second) {
         st.finished_order.push_back(uid);
@@ -296,6 +386,18 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
         caf::anon_send(st.cfg.pods_supervisor, stop_child{uid});
       count_running(st);
       log::info(2, "pod worker finished", {log::kv("podUID", uid)});
+      // A static pod that waited for this one's name starts now.
+      for (auto i = st.static_waiting.begin(); i != st.static_waiting.end(); ++i) {
+        bool held = false;
+        for (const auto& [other, mp] : st.pods)
+          held = held || full_name(*mp.pod) == i->first;
+        if (!held) {
+          auto pod = i->second;
+          st.static_waiting.erase(i);
+          on_upsert(self, pod);
+          break;
+        }
+      }
     },
     [self](caf::get_atom) {
       auto& st = self->state;

@@ -8,24 +8,33 @@
 /// and forgets a pod once its worker reports it cleaned up.
 ///
 /// Receives: `k8s::pod_watch_event` and `watch_synced` from the pod watch;
+///   `static_pod_set_ptr` from the static pod source (the complete set of
+///   static pods: new ones are admitted and started, missing ones stopped;
+///   a new static pod whose name a terminating one still holds waits for it
+///   to finish, as upstream's pod workers make static pods wait);
 ///   `container_event` from the PLEG; `(pod_hello_atom, uid)` from each
 ///   worker incarnation -> replies `(pod_update_atom, pod_ptr)` with the
 ///   newest pod (null for a pod it does not know; that worker also gets
 ///   `pod_removed_atom` and must clean up); `(pod_done_atom, uid)` from a worker; `caf::get_atom` ->
 ///   `pod_manager_stats_view`.
+/// Mirror pods (annotation kubernetes.io/config.mirror) from the watch never
+///   run: their events and the watch's `watch_synced` go to the mirror
+///   manager.
 /// Sends: `start_child{"pod", uid, transient, (pod_ptr)}` and
 ///   `stop_child{uid}` to the pods supervisor; `(pod_update_atom, pod_ptr)`
 ///   and `(pod_removed_atom, uid)` and `container_event` to workers;
 ///   `pod_status_update` (rejected pods) to the status manager;
 ///   `record_event` to the event recorder; `get_atom` to the PLEG once,
-///   after the first sync, to find orphaned pods (each gets a worker that
-///   adopts and removes it).
+///   after the first sync of every source (API watch, static pods), to find
+///   orphaned pods (each gets a worker that adopts and removes it);
+///   `static_resync_atom` to the static pod source when it starts.
 /// Supervised by: the node supervisor (permanent). A new incarnation knows
 ///   nothing; the watch's next relist and the workers' hellos rebuild it
 ///   (workers keep running meanwhile under the pods supervisor).
 
 #include "actors/clock.hpp"
 #include "actors/pods/admission.hpp"
+#include "actors/pods/pod_board.hpp"
 #include "actors/volumes/io_thread.hpp"
 #include "actors/runtime/pleg.hpp"
 #include "messages/api.hpp"
@@ -75,6 +84,15 @@ struct pod_manager_config {
   /// snapshot tells which pods run here without being bound here any more
   /// (orphans of an earlier cafelet), and they are cleaned up.
   caf::actor pleg;
+  /// Pods leave the board when their worker is done (may be null).
+  std::shared_ptr<pods::pod_board> board;
+  /// Receives the mirror pods seen on the watch (null: none).
+  caf::actor mirrors;
+  /// The static pod source (null: no staticPodPath).
+  caf::actor static_source;
+  /// Pods come from the API server (orphans are looked for only after its
+  /// first sync).
+  bool api_source = true;
   /// What admission checks against.
   pods::admission_node node;
   /// Wall clock for status times.
@@ -105,6 +123,14 @@ struct pod_manager_state {
   pod_manager_config cfg;
   /// True once orphans were looked for.
   bool orphans_checked = false;
+  /// The sources that completed a first sync.
+  bool api_synced = false;
+  bool static_synced = false;
+  /// UIDs of the static pods in the source's current set.
+  std::unordered_set<std::string> static_uids;
+  /// Static pods waiting for a terminating pod of the same name
+  /// (namespace/name -> newest pod).
+  std::unordered_map<std::string, k8s::pod_ptr> static_waiting;
   /// Every pod UID bound here per the API server, finished ones included
   /// (their containers stay until the pod is deleted; they are no orphans).
   std::unordered_set<std::string> api_uids;

@@ -1,5 +1,6 @@
 #include "actors/pods/status_manager.hpp"
 
+#include "actors/pods/admission.hpp"
 #include "actors/pods/pod_phase.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -84,9 +85,21 @@ bool is_mirror(const k8s::pod& p) {
          != p.metadata.annotations.end();
 }
 
+/// True for a static pod (its status goes to its mirror pod).
+bool is_static(const pod_status_entry& e) {
+  return is_static_pod(*e.pod);
+}
+
 /// The status the server has, as far as this incarnation knows.
 const k8s::pod_status& server_status(const pod_status_entry& e) {
-  return e.accepted ? *e.accepted : e.pod->status;
+  if (e.accepted)
+    return *e.accepted;
+  return e.mirror ? e.mirror->status : e.pod->status;
+}
+
+/// The UID the server knows the entry's pod by (a static pod's mirror).
+const std::string& server_uid(const pod_status_entry& e) {
+  return e.mirror ? e.mirror->metadata.uid : e.pod->metadata.uid;
 }
 
 /// True if the entry still has something to do.
@@ -255,6 +268,17 @@ void on_patched(self_ptr self, const std::string& uid, uint64_t version,
   }
   ++st.cfg.stats->patch_failures;
   note_failure(self, r);
+  if (is_static(e) && (r.status == 404 || is(r.error, errc::not_found) || replaced(r))) {
+    // The mirror pod is gone or was replaced: wait for the new one.
+    log::info(3, "mirror pod gone; the status waits for a new one",
+              {log::pod_field(e.pod->metadata.namespace_, e.pod->metadata.name),
+               log::kv("podUID", uid), log::kv("code", r.status)});
+    e.mirror = nullptr;
+    st.mirrors.erase(uid);
+    e.accepted = nullptr;
+    e.accepted_version = 0;
+    return;
+  }
   if (r.status == 404 || is(r.error, errc::not_found)) {
     log::info(3, "pod does not exist on the server; dropping its status",
               {log::pod_field(e.pod->metadata.namespace_, e.pod->metadata.name),
@@ -286,7 +310,7 @@ void send_patch(self_ptr self, const std::string& uid, pod_status_entry& e) {
   net::http_request req;
   req.method = net::http_method::patch;
   req.path = pod_status_path(e.pod->metadata.namespace_, e.pod->metadata.name);
-  req.body = k8s::encode_pod_status_patch(*e.wanted, uid,
+  req.body = k8s::encode_pod_status_patch(*e.wanted, server_uid(e),
                                           k8s::patch_type::strategic);
   req.content_type = std::string{
     k8s::content_type(k8s::patch_type::strategic)};
@@ -307,8 +331,13 @@ void sync_pod(self_ptr self, const std::string& uid) {
   if (i == st.pods.end())
     return;
   auto& e = i->second;
-  if (e.in_flight || self->clock().now() < e.not_before)
-    return;
+  if (!st.calls || e.in_flight || self->clock().now() < e.not_before)
+    return; // (local mode: the board is all there is)
+  if (is_static(e) && !e.mirror) {
+    if (e.orphaned)
+      erase_entry(self, uid, true);
+    return; // no mirror pod yet: sent when the mirror manager names one
+  }
   if (e.wanted && e.version > e.accepted_version) {
     if (status_changed(server_status(e), *e.wanted)) {
       send_patch(self, uid, e);
@@ -328,6 +357,8 @@ void sync_pod(self_ptr self, const std::string& uid) {
     send_delete(self, uid, e);
     return;
   }
+  if (is_static(e))
+    return; // kept until forgotten: a new mirror pod must get it again
   // Final and not being deleted: the pod actor sends its final status again
   // if the pod gets a deletionTimestamp later; nothing to keep until then.
   log::info(4, "final pod status published",
@@ -361,6 +392,9 @@ void on_update(self_ptr self, const pod_status_update& x) {
   }
   const auto& uid = x.pod->metadata.uid;
   if (st.gone.count(uid) != 0) {
+    if (st.cfg.board)
+      st.cfg.board->put(x.pod, x.status); // still runs here
+
     ++st.cfg.stats->dropped;
     log::info(5, "ignoring a status update for a pod that is gone",
               {log::pod_field(x.pod->metadata.namespace_, x.pod->metadata.name),
@@ -370,6 +404,9 @@ void on_update(self_ptr self, const pod_status_update& x) {
   auto [i, added] = st.pods.try_emplace(uid);
   auto& e = i->second;
   e.pod = x.pod;
+  if (added)
+    if (auto m = st.mirrors.find(uid); m != st.mirrors.end())
+      e.mirror = m->second;
   e.deleting = e.deleting || x.pod->metadata.deletion_timestamp.has_value();
   if (e.final && !x.final) {
     // Upstream keeps podIsFinished sticky; the final status stays wanted.
@@ -395,6 +432,8 @@ void on_update(self_ptr self, const pod_status_update& x) {
     e.wanted = x.status;
     ++e.version;
     e.final = e.final || x.final;
+    if (st.cfg.board)
+      st.cfg.board->put(e.pod, e.wanted);
   }
   if (e.final) {
     pod_status_update kept{e.pod, e.wanted, true};
@@ -416,6 +455,8 @@ void on_sync(self_ptr self) {
 /// Upstream syncBatch(all): every pod with work left whose retry is due.
 void on_tick(self_ptr self) {
   auto& st = self->state;
+  if (!st.calls)
+    return; // local mode: nothing to publish
   std::vector<std::string> due;
   auto now = self->clock().now();
   for (const auto& [uid, e] : st.pods)
@@ -457,8 +498,9 @@ caf::behavior status_manager(caf::stateful_actor<status_manager_state>* self,
     st.cfg.finals = std::make_shared<final_status_journal>();
   if (st.cfg.sync_period.count() <= 0)
     st.cfg.sync_period = milliseconds{10000};
-  st.calls = std::make_unique<api::api_calls>(self, std::move(api),
-                                              std::move(limiter));
+  if (api)
+    st.calls = std::make_unique<api::api_calls>(self, std::move(api),
+                                                std::move(limiter));
   // Resume the final statuses a previous incarnation had not finished.
   auto resumed = st.cfg.finals->entries();
   if (!resumed.empty())
@@ -471,8 +513,12 @@ caf::behavior status_manager(caf::stateful_actor<status_manager_state>* self,
     if (auto i = st.pods.find(x.pod->metadata.uid); i != st.pods.end())
       i->second.orphaned = true;
   }
-  self->delayed_send(self, st.cfg.sync_period, tick_atom::value);
-  return st.calls->handlers().or_else(caf::message_handler{
+  if (st.calls)
+    self->delayed_send(self, st.cfg.sync_period, tick_atom::value);
+  caf::message_handler calls;
+  if (st.calls)
+    calls = st.calls->handlers();
+  return calls.or_else(caf::message_handler{
     [self](const pod_status_update& x) { on_update(self, x); },
     [self](status_sync_atom) { on_sync(self); },
     [self](status_retry_atom, const std::string& uid) {
@@ -481,7 +527,9 @@ caf::behavior status_manager(caf::stateful_actor<status_manager_state>* self,
     [self](tick_atom) { on_tick(self); },
     [self](status_forget_atom, const std::string& uid) {
       auto& st = self->state;
-      if (auto i = st.pods.find(uid); i != st.pods.end() && i->second.final) {
+      st.mirrors.erase(uid);
+      if (auto i = st.pods.find(uid);
+          i != st.pods.end() && i->second.final && !is_static(i->second)) {
         // Publish the final status first; later updates are ignored.
         log::info(4, "pod forgotten with its final status pending",
                   {log::kv("podUID", uid)});
@@ -491,6 +539,33 @@ caf::behavior status_manager(caf::stateful_actor<status_manager_state>* self,
       }
       log::info(5, "forgetting pod status", {log::kv("podUID", uid)});
       erase_entry(self, uid, true);
+    },
+    [self](mirror_pod_atom, const std::string& uid, const k8s::pod_ptr& mirror) {
+      auto& st = self->state;
+      if (mirror)
+        st.mirrors[uid] = mirror;
+      else
+        st.mirrors.erase(uid);
+      auto i = st.pods.find(uid);
+      if (i == st.pods.end())
+        return;
+      auto& e = i->second;
+      bool same = e.mirror && mirror && e.mirror->metadata.uid == mirror->metadata.uid;
+      e.mirror = mirror;
+      if (same)
+        return;
+      // A new mirror: what the server has is the mirror's own status.
+      if (e.in_flight)
+        st.calls->cancel(e.call);
+      e.in_flight = false;
+      e.accepted = nullptr;
+      e.accepted_version = 0;
+      e.not_before = {};
+      e.retry.reset();
+      if (mirror) {
+        st.dirty.insert(uid);
+        request_sync(self);
+      }
     },
     [self](caf::get_atom) { return snapshot(self); },
     [self](crash_atom) {

@@ -66,6 +66,7 @@
 /// upstream does.
 
 #include "actors/api/api_calls.hpp"
+#include "actors/pods/pod_board.hpp"
 #include "messages/pods.hpp"
 #include "net/client/backoff.hpp"
 
@@ -169,6 +170,8 @@ struct status_manager_config {
   /// Pending final statuses; null: the actor makes its own (then a restart
   /// loses them).
   std::shared_ptr<final_status_journal> finals;
+  /// Gets every accepted update (may be null).
+  std::shared_ptr<pod_board> board;
 };
 
 /// What the status manager knows, as replied to `get_atom`.
@@ -204,8 +207,11 @@ struct pod_status_entry {
   k8s::pod_ptr pod;
   /// The newest status wanted.
   std::shared_ptr<const k8s::pod_status> wanted;
-  /// The status the server last accepted; null: `pod->status`.
+  /// The status the server last accepted; null: `pod->status` (a static
+  /// pod's: its mirror's).
   std::shared_ptr<const k8s::pod_status> accepted;
+  /// A static pod's mirror pod (null: none, or not a static pod).
+  k8s::pod_ptr mirror;
   /// Version of `wanted` (bumped by every update).
   uint64_t version = 0;
   /// Version the server has (accepted, or found unchanged).
@@ -240,6 +246,8 @@ struct status_manager_state {
   std::unordered_set<std::string> dirty;
   /// True while a `status_sync_atom` is on its way.
   bool sync_pending = false;
+  /// Mirror pods of static pods by static pod UID.
+  std::unordered_map<std::string, k8s::pod_ptr> mirrors;
   /// Dropped uids, and their order for eviction.
   std::unordered_set<std::string> gone;
   std::deque<std::string> gone_order;
@@ -247,7 +255,7 @@ struct status_manager_state {
 };
 
 /// The status manager actor. `limiter` is the main transport's shared rate
-/// limiter (may be null in tests).
+/// limiter (may be null in tests); a null `api` is local mode.
 caf::behavior status_manager(caf::stateful_actor<status_manager_state>* self,
                              std::shared_ptr<api::transport> api,
                              std::shared_ptr<api::rate_limiter> limiter,

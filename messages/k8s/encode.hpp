@@ -71,6 +71,14 @@ std::string encode_delete_options(std::optional<int64_t> grace_period_seconds,
 /// A `metav1.Status` body (for test servers and error replies).
 std::string encode_status(const status& x);
 
+/// A whole Pod as a node reports it (kubelet `/pods`): kind, apiVersion,
+/// metadata (with creation and deletion times), `spec` = `spec_json` when
+/// given (a JSON object text, e.g. a static pod's manifest spec), else
+/// nodeName, restartPolicy and the names and images of the containers,
+/// and `status` = `x`.
+std::string encode_pod_view(const pod& p, const pod_status& x,
+                            std::string_view spec_json = {});
+
 /// Appends the JSON of a pod status (as in a Pod's `status`).
 void append_pod_status(std::string& out, const pod_status& x,
                        patch_type type = patch_type::merge);

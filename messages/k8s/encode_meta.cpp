@@ -2,13 +2,17 @@
 
 namespace cafelet::k8s::detail {
 
-void write_metadata(object_writer& o, const object_meta& x) {
+void write_metadata(object_writer& o, const object_meta& x, bool with_times) {
   object_writer m{o.key("metadata")};
   m.str_if("name", x.name);
   m.str_if("generateName", x.generate_name);
   m.str_if("namespace", x.namespace_);
   m.str_if("uid", x.uid);
   m.str_if("resourceVersion", x.resource_version);
+  if (with_times) {
+    m.time_if("creationTimestamp", x.creation_timestamp);
+    m.time_if("deletionTimestamp", x.deletion_timestamp);
+  }
   if (!x.labels.empty())
     m.map("labels", x.labels);
   if (!x.annotations.empty())

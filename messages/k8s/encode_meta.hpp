@@ -9,7 +9,8 @@ namespace cafelet::k8s::detail {
 
 /// Writes a `metadata` member with the non-empty fields of `x` (name,
 /// generateName, namespace, uid, resourceVersion, labels, annotations,
-/// ownerReferences, finalizers).
-void write_metadata(object_writer& o, const object_meta& x);
+/// ownerReferences, finalizers); `with_times` adds creationTimestamp and
+/// deletionTimestamp (whole objects; patches never carry them).
+void write_metadata(object_writer& o, const object_meta& x, bool with_times = false);
 
 } // namespace cafelet::k8s::detail

@@ -1,6 +1,7 @@
 // Encoder for pod status patches.
 #include "messages/k8s/encode.hpp"
 
+#include "messages/k8s/encode_meta.hpp"
 #include "messages/k8s/writer.hpp"
 
 namespace cafelet::k8s {
@@ -107,7 +108,38 @@ void write_pod_status(object_writer& o, const pod_status& x,
   o.str_if("qosClass", x.qos_class);
 }
 
+void write_container_names(object_writer& o, std::string_view key,
+                           const std::vector<container>& xs) {
+  array_writer a{o.key(key)};
+  for (const auto& c : xs) {
+    object_writer e{a.next()};
+    e.str("name", c.name);
+    e.str("image", c.image);
+  }
+}
+
 } // namespace
+
+std::string encode_pod_view(const pod& p, const pod_status& x,
+                            std::string_view spec_json) {
+  return detail::build(2048 + spec_json.size(), [&](object_writer& o) {
+    o.str("kind", "Pod");
+    o.str("apiVersion", "v1");
+    detail::write_metadata(o, p.metadata, true);
+    if (!spec_json.empty()) {
+      o.key("spec") += spec_json;
+    } else {
+      object_writer s{o.key("spec")};
+      s.str_if("restartPolicy", p.spec.restart_policy);
+      s.str_if("nodeName", p.spec.node_name);
+      if (!p.spec.init_containers.empty())
+        write_container_names(s, "initContainers", p.spec.init_containers);
+      write_container_names(s, "containers", p.spec.containers);
+    }
+    object_writer status{o.key("status")};
+    write_pod_status(status, x, patch_type::merge);
+  });
+}
 
 void append_pod_status(std::string& out, const pod_status& x,
                        patch_type type) {
