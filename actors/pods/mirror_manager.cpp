@@ -122,6 +122,7 @@ void delete_mirror(self_ptr self, const std::string& name, mirror_slot& slot) {
       if (r.ok())
         ++st.cfg.stats->deleted;
       succeeded(slot);
+      slot.gone = uid;
       if (slot.mirror && slot.mirror->metadata.uid == uid)
         slot.mirror = nullptr;
       announce(self, slot);
@@ -266,7 +267,7 @@ void list_mirrors(self_ptr self) {
       if (!pod || mirror_hash(*pod).empty())
         continue;
       auto& slot = st.slots[full_name(*pod)];
-      if (!slot.mirror)
+      if (!slot.mirror && pod->metadata.uid != slot.gone)
         slot.mirror = pod; // (a watch event seen meanwhile is newer)
     }
     st.listed = true;
@@ -347,9 +348,12 @@ void on_event(self_ptr self, const k8s::pod_watch_event& ev) {
   switch (ev.type) {
     case k8s::watch_event_type::added:
     case k8s::watch_event_type::modified:
+      if (pod->metadata.uid == slot.gone)
+        return; // a late event about a mirror already deleted
       slot.mirror = pod;
       break;
     case k8s::watch_event_type::deleted:
+      slot.gone = pod->metadata.uid;
       if (slot.mirror && slot.mirror->metadata.uid == pod->metadata.uid) {
         log::info(2, "mirror pod deleted on the API server",
                   {log::pod_field(pod->metadata.namespace_, pod->metadata.name),

@@ -87,6 +87,9 @@ struct mirror_slot {
   k8s::pod_ptr mirror;
   /// UID of the mirror last announced to the status manager ("" none).
   std::string announced;
+  /// UID of the last mirror deleted here or seen DELETED: late watch
+  /// events about it must not replace a newer mirror.
+  std::string gone;
   bool busy = false;
   caf::actor_clock::time_point not_before;
   std::unique_ptr<net::backoff> retry;
