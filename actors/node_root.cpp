@@ -371,6 +371,7 @@ caf::error register_agent_metrics(net::metrics::registry& reg, agent_wiring& w) 
   auto node = w.stats.node;
   auto ev = w.stats.events;
   auto pw = w.stats.pod_watch;
+  auto mirrors = w.stats.mirrors;
   struct counter_def {
     const char* name;
     const char* help;
@@ -411,6 +412,13 @@ caf::error register_agent_metrics(net::metrics::registry& reg, agent_wiring& w) 
      [pw] { return static_cast<double>(pw->reconnects.load()); }},
     {"cafelet_pod_watch_bytes_total", "Bytes received on pod watches.",
      [pw] { return static_cast<double>(pw->bytes.load()); }},
+    {"cafelet_mirror_pods_created_total", "Mirror pods of static pods created.",
+     [mirrors] { return static_cast<double>(mirrors->created.load()); }},
+    {"cafelet_mirror_pods_deleted_total",
+     "Mirror pods deleted (outdated, orphaned, or deleted by someone else).",
+     [mirrors] { return static_cast<double>(mirrors->deleted.load()); }},
+    {"cafelet_mirror_pod_failures_total", "Failed mirror pod API calls.",
+     [mirrors] { return static_cast<double>(mirrors->failures.load()); }},
     {"cafelet_relay_dropped_messages_total",
      "Messages for a restarting actor that found no incarnation.",
      [drops] { return static_cast<double>(drops->load()); }},

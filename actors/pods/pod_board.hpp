@@ -3,7 +3,8 @@
 /// The pods this node runs with their newest status, readable from any
 /// thread: the endpoints server renders `/pods` from it without sending a
 /// message to an actor. The status manager writes statuses (every update
-/// pod workers send) and removes pods it forgets; the static pod source
+/// pod workers send), the pod manager erases a pod when its worker is done
+/// (and revives a static pod put back); the static pod source
 /// records the full manifest JSON of static pods so `/pods` shows their
 /// whole spec. Entries share the decoded objects; nothing is copied.
 

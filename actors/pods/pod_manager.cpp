@@ -94,6 +94,14 @@ void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
   if (st.finished.count(meta.uid) > 0)
     return; // its worker is done; nothing runs here any more
   auto i = st.pods.find(meta.uid);
+  if (i != st.pods.end() && i->second.removed && pods::is_static_pod(*pod)) {
+    // A static pod added back (same manifest, same UID) while its worker
+    // still terminates: it starts again once that worker is done.
+    log::info(2, "static pod added back; it waits for its old worker to finish",
+              {log::pod_field(meta.namespace_, meta.name), log::kv("podUID", meta.uid)});
+    st.static_waiting[full_name(*pod)] = pod;
+    return;
+  }
   if (i != st.pods.end()) {
     auto& mp = i->second;
     mp.pod = pod;
@@ -109,7 +117,7 @@ void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
     // manifest's pod starts once the old one is gone.
     auto full = full_name(*pod);
     for (const auto& [uid, other] : st.pods)
-      if (uid != meta.uid && full_name(*other.pod) == full) {
+      if ((uid != meta.uid || other.removed) && full_name(*other.pod) == full) {
         log::info(2, "static pod waits for its predecessor to terminate",
                   {log::pod_field(meta.namespace_, meta.name), log::kv("podUID", meta.uid),
                    log::kv("waitingFor", uid)});
@@ -282,8 +290,10 @@ void on_static_set(self_ptr self, const static_pod_set_ptr& set) {
                 {log::pod_field(p.pod->metadata.namespace_, p.pod->metadata.name),
                  log::kv("podUID", uid), log::kv("file", p.file)});
     }
-    if (st.pods.count(uid) == 0 || st.static_uids.count(uid) == 0)
-      on_upsert(self, p.pod);
+    auto known = st.pods.find(uid);
+    if (known == st.pods.end() || st.static_uids.count(uid) == 0
+        || known->second.pod != p.pod)
+      on_upsert(self, p.pod); // new, back, or changed under the same UID
   }
   st.static_uids = std::move(next);
   if (!st.static_synced) {
@@ -394,6 +404,10 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
         if (!held) {
           auto pod = i->second;
           st.static_waiting.erase(i);
+          // (It may be the same UID coming back: it runs again.)
+          st.finished.erase(pod->metadata.uid);
+          if (st.cfg.board)
+            st.cfg.board->revive(pod->metadata.uid);
           on_upsert(self, pod);
           break;
         }

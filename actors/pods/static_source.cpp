@@ -68,6 +68,15 @@ void read_one(manifest_files::file& f, size_t max_bytes) {
 
 void start_read(self_ptr self);
 
+/// A read is done: start the next one if changes came in meanwhile.
+void finish_read(self_ptr self) {
+  auto& st = self->state;
+  if (st.read_again) {
+    st.read_again = false;
+    start_read(self);
+  }
+}
+
 void send_set(self_ptr self, const caf::actor& to) {
   if (self->state.current && to)
     self->send(to, self->state.current);
@@ -84,9 +93,13 @@ void on_files(self_ptr self, manifest_files& r) {
     st.missing_logged = true;
   } else {
     st.missing_logged = false;
-    if (!r.error.empty())
-      log::warning("cannot list the static pod path", {log::kv("path", st.cfg.path),
-                                                        log::kv("err", r.error)});
+    if (!r.error.empty()) {
+      // As upstream: a listing error sends no update; what runs stays.
+      log::warning("cannot list the static pod path; keeping the current static pods",
+                   {log::kv("path", st.cfg.path), log::kv("err", r.error)});
+      finish_read(self);
+      return;
+    }
   }
   // Old entries by UID: an unchanged pod keeps its object (config.seen).
   std::map<std::string, const static_pod_entry*> by_uid;
@@ -124,15 +137,35 @@ void on_files(self_ptr self, manifest_files& r) {
     }
     auto& sp = std::get<k8s::static_pod>(parsed);
     if (auto i = by_uid.find(sp.pod->metadata.uid); i != by_uid.end()) {
-      ms.pod = *i->second;
-      ms.pod->file = f.path;
-    } else {
-      ms.pod = static_pod_entry{sp.pod, sp.json, f.path};
+      // Same UID: unchanged unless the manifest names its own uid. Read it
+      // again with the first-seen time to compare like with like.
+      const auto& old_pod = *i->second;
+      auto seen = old_pod.pod->metadata.annotations.find("kubernetes.io/config.seen");
+      if (seen != old_pod.pod->metadata.annotations.end())
+        if (auto t = k8s::parse_time(seen->second)) {
+          origin.seen = *t;
+          auto again = k8s::read_static_pod(ms.content, origin);
+          if (auto* sp2 = std::get_if<k8s::static_pod>(&again))
+            sp = std::move(*sp2);
+        }
+      if (old_pod.json && sp.json && *old_pod.json == *sp.json) {
+        ms.pod = old_pod;
+        ms.pod->file = f.path;
+        continue;
+      }
     }
+    ms.pod = static_pod_entry{sp.pod, sp.json, f.path};
   }
+  if (r.single_file && st.current)
+    // One manifest named directly: a broken file changes nothing (upstream
+    // keeps the pod when the file cannot be used).
+    for (auto& [path, ms] : next)
+      if (auto old = st.files.find(path); !ms.pod && old != st.files.end())
+        ms.pod = old->second.pod;
   st.files = std::move(next);
   // The set: the first file (by name) wins a pod name.
   auto set = std::make_shared<static_pod_set>();
+  std::set<std::string> duplicates;
   std::map<std::string, std::string> names; // ns/name -> file
   for (const auto& [path, fs] : st.files) {
     if (!fs.pod)
@@ -141,20 +174,24 @@ void on_files(self_ptr self, manifest_files& r) {
     auto full = m.namespace_ + "/" + m.name;
     auto [i, added] = names.emplace(full, path);
     if (!added) {
-      log::warning("static pod manifest names a pod another manifest defines; skipped",
-                   {log::kv("file", path), log::kv("pod", full),
-                    log::kv("defined_in", i->second)});
+      if (duplicates.insert(path + "|" + full).second
+          && st.duplicates.count(path + "|" + full) == 0)
+        log::warning("static pod manifest names a pod another manifest defines; skipped",
+                     {log::kv("file", path), log::kv("pod", full),
+                      log::kv("defined_in", i->second)});
       continue;
     }
     set->pods.push_back(*fs.pod);
   }
-  auto uids = [](const static_pod_set& s) {
-    std::set<std::string> out;
+  st.duplicates = std::move(duplicates);
+  // Changed if a pod came, went, or was replaced by a changed one.
+  auto pods_of = [](const static_pod_set& s) {
+    std::set<const k8s::pod*> out;
     for (const auto& p : s.pods)
-      out.insert(p.pod->metadata.uid);
+      out.insert(p.pod.get());
     return out;
   };
-  bool changed = !st.current || uids(*st.current) != uids(*set);
+  bool changed = !st.current || pods_of(*st.current) != pods_of(*set);
   if (changed) {
     set->generation = st.current ? st.current->generation + 1 : 1;
     if (st.cfg.board) {
@@ -171,10 +208,7 @@ void on_files(self_ptr self, manifest_files& r) {
     for (const auto& c : st.cfg.consumers)
       send_set(self, c);
   }
-  if (st.read_again) {
-    st.read_again = false;
-    start_read(self);
-  }
+  finish_read(self);
 }
 
 void start_read(self_ptr self) {
@@ -229,6 +263,7 @@ manifest_files read_manifest_files(const std::string& path, size_t max_bytes) {
     return out;
   }
   if (!S_ISDIR(sb.st_mode)) {
+    out.single_file = true;
     manifest_files::file f;
     f.path = path;
     read_one(f, max_bytes);

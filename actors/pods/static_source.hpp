@@ -14,7 +14,11 @@
 /// manifest is logged once per content with file, line and field and
 /// skipped (its pod, if it had one, is no longer in the set and stops, as
 /// upstream's periodic re-list does); of two manifests naming the same pod
-/// the first file (by name) wins. A missing path is an empty set.
+/// the first file (by name) wins. A missing path is an empty set; a path
+/// that cannot be listed, or a single-file path that cannot be read or
+/// parsed, changes nothing (as upstream: no update on a listing error). A
+/// changed manifest that keeps its UID (it names metadata.uid) is published
+/// as a changed pod with the same UID.
 ///
 /// Receives: `static_scan_atom` (re-read now; the watch and tests send it),
 ///   `tick_atom` (periodic re-read, to itself), `manifest_files` (a read's
@@ -42,6 +46,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,6 +71,8 @@ struct manifest_files {
   std::vector<file> files;
   /// False if the path does not exist.
   bool exists = true;
+  /// The path is one file, not a directory.
+  bool single_file = false;
   /// Why the path could not be listed (empty: fine).
   std::string error;
 };
@@ -118,6 +125,8 @@ struct static_source_state {
   bool settle_pending = false;
   /// The path was missing at the last read (logged once).
   bool missing_logged = false;
+  /// Duplicate-name warnings of the last read ("file|pod"), logged once.
+  std::set<std::string> duplicates;
   static const char* name;
 };
 

@@ -542,10 +542,14 @@ caf::behavior status_manager(caf::stateful_actor<status_manager_state>* self,
     },
     [self](mirror_pod_atom, const std::string& uid, const k8s::pod_ptr& mirror) {
       auto& st = self->state;
-      if (mirror)
+      if (mirror) {
         st.mirrors[uid] = mirror;
-      else
+        // A static pod with a mirror is wanted (again: a manifest put back
+        // gives the same UID as before).
+        st.gone.erase(uid); // (its order entry ages out)
+      } else {
         st.mirrors.erase(uid);
+      }
       auto i = st.pods.find(uid);
       if (i == st.pods.end())
         return;

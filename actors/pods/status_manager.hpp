@@ -54,7 +54,18 @@
 /// first (the pod manager may forget a pod as soon as its worker is done),
 /// until accepted or a non-retryable answer (e.g. 404, or 403 once the
 /// node authorizer no longer links the pod to this node). Mirror pods are
-/// never deleted (static pods are not supported yet).
+/// never deleted here (the mirror manager owns them).
+///
+/// Static pods: their status goes to their mirror pod (same name; the
+/// mirror manager names it with `(mirror_pod_atom, uid, mirror)`), with
+/// the mirror's UID as precondition; without a mirror nothing is sent, and
+/// a new mirror gets the newest status at once (a mirror named for a UID
+/// also takes it off the dropped list: a manifest put back has the same
+/// UID). Static entries stay until forgotten, so a recreated mirror gets
+/// the final status again; a 404/409 waits for the next mirror.
+///
+/// Local mode (no API transport, standalone): statuses only go to the pod
+/// board. In both modes every accepted update goes to the board (`/pods`).
 ///
 /// Differences from upstream: no GET before each patch (the uid
 /// precondition detects a replaced pod; upstream GETs to compute a

@@ -1,6 +1,7 @@
 // The pod manager under virtual time: admission, worker start/stop through
 // the supervisor, routing of updates and container events, rejection.
 #include "actors/pods/pod_manager.hpp"
+#include "actors/pods/status_manager.hpp"
 #include "actors/runtime/pleg.hpp"
 #include "messages/supervision.hpp"
 #include "tests/actors/pods/pod_builders.hpp"
@@ -267,4 +268,264 @@ TEST_CASE_FIXTURE(fixture, "pods running here but no longer bound here are clean
   run();
   CHECK(seen().started.size() == 2);
   caf::anon_send_exit(pleg_actor, caf::exit_reason::user_shutdown);
+}
+
+// -- static pods, mirror pods, sources --------------------------------------
+
+namespace {
+
+/// Stands in for the static source, the mirror manager, the status manager
+/// and the PLEG:
+/// records what it gets; answers `get_atom` with an empty snapshot.
+struct peer_state {
+  int resyncs = 0;
+  int snapshots = 0;
+  std::vector<k8s::pod_watch_event> events;
+  std::vector<watch_synced> synced;
+  std::vector<std::string> forgotten;
+  std::vector<pod_status_update> statuses;
+  static const char* name;
+};
+const char* peer_state::name = "peer";
+
+caf::behavior peer(caf::stateful_actor<peer_state>* self) {
+  return {
+    [self](static_resync_atom) { ++self->state.resyncs; },
+    [self](const k8s::pod_watch_event& ev) { self->state.events.push_back(ev); },
+    [self](const watch_synced& x) { self->state.synced.push_back(x); },
+    [self](pods::status_forget_atom, const std::string& uid) {
+      self->state.forgotten.push_back(uid);
+    },
+    [self](const pod_status_update& x) { self->state.statuses.push_back(x); },
+    [self](caf::get_atom) {
+      ++self->state.snapshots;
+      return runtime_snapshot{};
+    },
+  };
+}
+
+/// Static pod `name`-edge-1 from a file with UID `uid`.
+k8s::pod_ptr static_pod(const std::string& name, const std::string& uid,
+                        const std::string& image = "localhost/web:1") {
+  auto p = test::make_pod(name + "-edge-1", uid);
+  auto c = test::make_container("app");
+  c.image = image;
+  p.spec.containers.push_back(std::move(c));
+  p.metadata.annotations["kubernetes.io/config.source"] = "file";
+  p.metadata.annotations["kubernetes.io/config.hash"] = uid;
+  p.status.phase = "Pending";
+  return std::make_shared<const k8s::pod>(std::move(p));
+}
+
+static_pod_set_ptr set_of(std::vector<k8s::pod_ptr> pods, uint64_t generation = 1) {
+  auto s = std::make_shared<static_pod_set>();
+  for (auto& p : pods)
+    s->pods.push_back(static_pod_entry{p, nullptr, "/etc/kubernetes/manifests/x.yaml"});
+  s->generation = generation;
+  return s;
+}
+
+struct static_fixture : fixture {
+  caf::actor source = sys->spawn(peer);
+  caf::actor mirrors = sys->spawn(peer);
+  caf::actor pleg = sys->spawn(peer);
+  caf::actor status = sys->spawn(peer);
+  std::shared_ptr<pods::pod_board> board = std::make_shared<pods::pod_board>();
+
+  void start_static(bool api_source = true) {
+    pod_manager_config cfg;
+    cfg.pleg = pleg;
+    cfg.pods_supervisor = rec;
+    cfg.status_manager = status;
+    cfg.events = rec;
+    cfg.mirrors = mirrors;
+    cfg.static_source = source;
+    cfg.board = board;
+    cfg.api_source = api_source;
+    cfg.node.name = "edge-1";
+    cfg.node.max_pods = 110;
+    cfg.node.allocatable = {{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "110"}};
+    cfg.stats = stats;
+    mgr = sys->spawn(pod_manager, cfg);
+    run();
+  }
+
+  ~static_fixture() {
+    for (auto& a : {source, mirrors, pleg, status})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  void send_set(static_pod_set_ptr s) {
+    caf::anon_send(mgr, std::move(s));
+    run();
+  }
+
+  void done(const std::string& uid) {
+    caf::anon_send(mgr, pod_done_atom::value, uid);
+    run();
+  }
+
+  peer_state& peer_of(const caf::actor& a) {
+    return state_of<peer_state>(a);
+  }
+
+  std::vector<std::string> started_names() {
+    std::vector<std::string> out;
+    for (const auto& x : seen().started)
+      out.push_back(x.name);
+    return out;
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(static_fixture, "static pods get workers; one left out of the next set is removed") {
+  start_static();
+  CHECK(peer_of(source).resyncs == 1); // asked for the set at start
+  auto a = static_pod("a", "uid-a");
+  auto b = static_pod("b", "uid-b");
+  send_set(set_of({a, b}));
+  CHECK(started_names() == std::vector<std::string>{"uid-a", "uid-b"});
+  CHECK(seen().started[0].args.get_as<k8s::pod_ptr>(0) == a);
+  auto wa = worker_for("uid-a");
+  auto wb = worker_for("uid-b");
+  // The same set again changes nothing.
+  send_set(set_of({a, b}, 2));
+  CHECK(seen().started.size() == 2);
+  // b is gone from the manifests: its worker is told, a is not touched.
+  send_set(set_of({a}, 3));
+  CHECK(state_of<worker_state>(wb).removed == std::vector<std::string>{"uid-b"});
+  CHECK(state_of<worker_state>(wa).removed.empty());
+  CHECK(state_of<worker_state>(wa).updates.size() == 1);
+  // The status manager forgets it.
+  CHECK(peer_of(status).forgotten == std::vector<std::string>{"uid-b"});
+  done("uid-b");
+  REQUIRE(seen().stopped.size() == 1);
+  CHECK(seen().stopped[0].name == "uid-b");
+  CHECK(seen().started.size() == 2);
+}
+
+TEST_CASE_FIXTURE(static_fixture, "a changed static pod waits until its predecessor of the same name is done") {
+  start_static();
+  auto v1 = static_pod("web", "uid-1", "localhost/web:1");
+  auto v2 = static_pod("web", "uid-2", "localhost/web:2");
+  send_set(set_of({v1}));
+  auto w1 = worker_for("uid-1");
+  send_set(set_of({v2}, 2));
+  CHECK(state_of<worker_state>(w1).removed == std::vector<std::string>{"uid-1"});
+  CHECK(started_names() == std::vector<std::string>{"uid-1"}); // v2 waits
+  // The set comes again meanwhile: still waiting.
+  send_set(set_of({v2}, 2));
+  CHECK(seen().started.size() == 1);
+  done("uid-1");
+  CHECK(started_names() == std::vector<std::string>{"uid-1", "uid-2"});
+  CHECK(seen().started[1].args.get_as<k8s::pod_ptr>(0) == v2);
+}
+
+TEST_CASE_FIXTURE(static_fixture, "a waiting static pod removed from the set never starts") {
+  start_static();
+  auto v1 = static_pod("web", "uid-1", "localhost/web:1");
+  auto v2 = static_pod("web", "uid-2", "localhost/web:2");
+  auto v3 = static_pod("web", "uid-3", "localhost/web:3");
+  send_set(set_of({v1}));
+  worker_for("uid-1");
+  send_set(set_of({v2}, 2));
+  send_set(set_of({v3}, 3)); // v2 never ran; v3 waits instead
+  done("uid-1");
+  CHECK(started_names() == std::vector<std::string>{"uid-1", "uid-3"});
+}
+
+TEST_CASE_FIXTURE(static_fixture, "mirror pods from the watch go to the mirror manager and never run") {
+  start_static();
+  auto m = test::make_pod("web-edge-1", "mirror-1");
+  m.spec.containers.push_back(test::make_container("app"));
+  m.metadata.annotations["kubernetes.io/config.mirror"] = "uid-1";
+  m.metadata.annotations["kubernetes.io/config.source"] = "file";
+  auto mirror = std::make_shared<const k8s::pod>(std::move(m));
+  caf::anon_send(mgr, event(k8s::watch_event_type::added, mirror));
+  caf::anon_send(mgr, event(k8s::watch_event_type::modified, mirror));
+  caf::anon_send(mgr, event(k8s::watch_event_type::deleted, mirror));
+  // An ordinary pod is not forwarded.
+  caf::anon_send(mgr, event(k8s::watch_event_type::added,
+                            test::shared_pod("uid-api", test::make_container("a"))));
+  watch_synced synced;
+  synced.generation = 1;
+  caf::anon_send(mgr, synced);
+  run();
+  auto& ms = peer_of(mirrors);
+  REQUIRE(ms.events.size() == 3);
+  CHECK(ms.events[0].type == k8s::watch_event_type::added);
+  CHECK(ms.events[0].object == mirror);
+  CHECK(ms.events[2].type == k8s::watch_event_type::deleted);
+  CHECK(ms.synced.size() == 1); // the sync is forwarded too
+  CHECK(started_names() == std::vector<std::string>{"uid-api"});
+  CHECK(peer_of(status).statuses.empty());
+  CHECK(peer_of(status).forgotten.empty());
+}
+
+TEST_CASE_FIXTURE(static_fixture, "orphans are looked for only once the watch and the static source synced") {
+  start_static();
+  watch_synced synced;
+  synced.generation = 1;
+  caf::anon_send(mgr, synced);
+  run();
+  CHECK(peer_of(pleg).snapshots == 0); // static source not yet
+  send_set(set_of({}));
+  CHECK(peer_of(pleg).snapshots == 1);
+  send_set(set_of({static_pod("a", "uid-a")}, 2));
+  caf::anon_send(mgr, synced);
+  run();
+  CHECK(peer_of(pleg).snapshots == 1); // once
+}
+
+TEST_CASE_FIXTURE(static_fixture, "orphans: the static set first, then the watch sync") {
+  start_static();
+  send_set(set_of({static_pod("a", "uid-a")}));
+  CHECK(peer_of(pleg).snapshots == 0);
+  watch_synced synced;
+  synced.generation = 1;
+  caf::anon_send(mgr, synced);
+  run();
+  CHECK(peer_of(pleg).snapshots == 1);
+}
+
+TEST_CASE_FIXTURE(static_fixture, "standalone (no API source): the static set alone allows the orphan lookup") {
+  start_static(false);
+  CHECK(peer_of(pleg).snapshots == 0);
+  send_set(set_of({}));
+  CHECK(peer_of(pleg).snapshots == 1);
+}
+
+TEST_CASE_FIXTURE(static_fixture, "pod_done erases the board entry; a static pod added back is revived") {
+  start_static();
+  auto a = static_pod("a", "uid-a");
+  auto status = std::make_shared<const k8s::pod_status>();
+  send_set(set_of({a}));
+  worker_for("uid-a");
+  board->put(a, status);
+  CHECK(board->size() == 1);
+  send_set(set_of({}, 2));
+  done("uid-a");
+  CHECK(board->size() == 0);
+  board->put(a, status); // a late status: ignored
+  CHECK(board->size() == 0);
+  // The manifest is back (same content, same UID): runs again.
+  send_set(set_of({a}, 3));
+  CHECK(started_names() == std::vector<std::string>{"uid-a", "uid-a"});
+  board->put(a, status);
+  CHECK(board->size() == 1);
+}
+
+// A static pod removed from the set and added back (same manifest, same
+// UID) before its worker finished waits for that worker and then runs again.
+TEST_CASE_FIXTURE(static_fixture, "a static pod added back before its worker finished runs again") {
+  start_static();
+  auto a = static_pod("a", "uid-a");
+  send_set(set_of({a}));
+  worker_for("uid-a");
+  send_set(set_of({}, 2)); // removed: the worker starts terminating
+  send_set(set_of({a}, 3)); // back before it is done
+  done("uid-a");
+  CHECK(seen().started.size() == 2);
 }

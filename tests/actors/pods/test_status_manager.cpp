@@ -634,3 +634,213 @@ TEST_CASE_FIXTURE(fixture, "patches go through the shared rate limiter") {
   advance(1ms);
   CHECK(api->open().size() == 2);
 }
+
+// -- static pods: statuses go to their mirror pods ----------------------------
+
+namespace {
+
+/// Static pod web-1 (from a file; its UID is `uid1`).
+k8s::pod_ptr make_static_web() {
+  auto p = test::make_pod("web-1", uid1);
+  p.spec.containers.push_back(test::make_container("app"));
+  p.spec.restart_policy = "Always";
+  p.metadata.annotations["kubernetes.io/config.source"] = "file";
+  p.metadata.annotations["kubernetes.io/config.hash"] = uid1;
+  p.status.phase = "Pending";
+  return std::make_shared<const k8s::pod>(std::move(p));
+}
+
+/// The mirror pod of static pod web-1 with uid `mirror_uid`.
+k8s::pod_ptr make_mirror(std::string mirror_uid, k8s::pod_status server = {}) {
+  auto p = test::make_pod("web-1", std::move(mirror_uid));
+  p.spec.containers.push_back(test::make_container("app"));
+  p.spec.restart_policy = "Always";
+  p.metadata.annotations["kubernetes.io/config.source"] = "file";
+  p.metadata.annotations["kubernetes.io/config.hash"] = uid1;
+  p.metadata.annotations["kubernetes.io/config.mirror"] = uid1;
+  p.status = std::move(server);
+  return std::make_shared<const k8s::pod>(std::move(p));
+}
+
+/// metadata.uid (the precondition) of a patch.
+std::string precondition_of(const scripted_call& c) {
+  auto body = parse(c.req.body);
+  const auto* uid = body.find_path({"metadata", "uid"});
+  REQUIRE(uid != nullptr);
+  return uid->as_string();
+}
+
+std::string phase_of(const scripted_call& c) {
+  auto body = parse(c.req.body);
+  const auto* phase = body.find_path({"status", "phase"});
+  REQUIRE(phase != nullptr);
+  return phase->as_string();
+}
+
+struct static_fixture : fixture {
+  void mirror(k8s::pod_ptr m) {
+    caf::anon_send(mgr, mirror_pod_atom::value, std::string{uid1}, std::move(m));
+    run();
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(static_fixture, "a static pod's status waits for its mirror pod and then goes to it") {
+  start();
+  send(update(make_static_web(), running(true)));
+  CHECK(api->open().empty());
+  CHECK(snapshot().pending == 1);
+  advance(30s); // periodic syncs: still no mirror
+  CHECK(api->open().empty());
+  mirror(make_mirror("mirror-1"));
+  auto c = expect(status_url);
+  CHECK(precondition_of(c) == "mirror-1");
+  api->reply(c.key, 200);
+  run();
+  CHECK(api->open().empty());
+  CHECK(snapshot().pending == 0);
+  // The same mirror again (a newer version of it): nothing to re-send.
+  mirror(make_mirror("mirror-1", running(true)));
+  CHECK(api->open().empty());
+  // Later statuses go to the mirror as well.
+  send(update(make_static_web(), running(false)));
+  CHECK(precondition_of(expect(status_url)) == "mirror-1");
+}
+
+TEST_CASE_FIXTURE(static_fixture, "a static pod whose mirror is known is patched at once; an unchanged mirror status is not") {
+  start();
+  mirror(make_mirror("mirror-1", running(true)));
+  send(update(make_static_web(), running(true)));
+  CHECK(api->open().empty()); // the mirror already shows it
+  CHECK(stats->unchanged == 1);
+  send(update(make_static_web(), running(false)));
+  CHECK(precondition_of(expect(status_url)) == "mirror-1");
+}
+
+TEST_CASE_FIXTURE(static_fixture, "a gone mirror pod makes the status wait; a new mirror gets the newest final status") {
+  start();
+  mirror(make_mirror("mirror-1"));
+  send(update(make_static_web(), running(true)));
+  answer(status_url, 404, not_found);
+  // Not dropped: it waits for a new mirror.
+  auto s = snapshot();
+  CHECK(s.pods == 1);
+  CHECK(s.gone == 0);
+  advance(30s);
+  CHECK(api->open().empty());
+  send(update(make_static_web(), failed(), true));
+  CHECK(api->open().empty());
+  CHECK(finals->size() == 1);
+  mirror(make_mirror("mirror-2"));
+  auto c = expect(status_url);
+  CHECK(precondition_of(c) == "mirror-2");
+  CHECK(phase_of(c) == "Failed");
+  api->reply(c.key, 200);
+  run();
+  // No DELETE for a static pod; it stays for the next mirror.
+  CHECK(api->open().empty());
+  CHECK(snapshot().pods == 1);
+  // The mirror was replaced: the new one gets the final status again.
+  mirror(make_mirror("mirror-3"));
+  auto c3 = expect(status_url);
+  CHECK(precondition_of(c3) == "mirror-3");
+  CHECK(phase_of(c3) == "Failed");
+  // 409 (mirror replaced meanwhile): waits likewise.
+  api->reply(c3.key, 409, delete_conflict);
+  run();
+  advance(30s);
+  CHECK(api->open().empty());
+  CHECK(snapshot().pods == 1);
+  // The pod manager forgets the pod: the entry goes.
+  caf::anon_send(mgr, status_forget_atom::value, std::string{uid1});
+  run();
+  CHECK(snapshot().pods == 0);
+  CHECK(finals->size() == 0);
+  mirror(make_mirror("mirror-4"));
+  CHECK(api->open().empty());
+}
+
+TEST_CASE_FIXTURE(static_fixture, "no mirror announced: patches stop until the next mirror") {
+  start();
+  mirror(make_mirror("mirror-1"));
+  send(update(make_static_web(), running(true)));
+  answer(status_url, 200);
+  mirror(nullptr);
+  send(update(make_static_web(), running(false, 1)));
+  send(update(make_static_web(), running(false, 2)));
+  advance(30s);
+  CHECK(api->open().empty());
+  mirror(make_mirror("mirror-2"));
+  auto c = expect(status_url);
+  CHECK(precondition_of(c) == "mirror-2");
+  CHECK(restarts_in(c) == 2);
+}
+
+TEST_CASE_FIXTURE(static_fixture, "a new mirror while a patch is in flight cancels it and patches the new one") {
+  start();
+  mirror(make_mirror("mirror-1"));
+  send(update(make_static_web(), running(true)));
+  expect(status_url);
+  mirror(make_mirror("mirror-2"));
+  CHECK(api->all().at(0).cancelled);
+  CHECK(precondition_of(expect(status_url)) == "mirror-2");
+}
+
+TEST_CASE_FIXTURE(static_fixture, "local mode: no transport, the pod board gets the newest status") {
+  auto board = std::make_shared<pod_board>();
+  auto cfg = config();
+  cfg.board = board;
+  mgr = sys->spawn(status_manager, std::shared_ptr<cafelet::api::transport>{}, limiter, cfg);
+  run();
+  send(update(make_web({}, false, "uid-api"), running(false, 1)));
+  send(update(make_web({}, false, "uid-api"), running(false, 4)));
+  send(update(make_static_web(), running(true)));
+  mirror(make_mirror("mirror-1")); // harmless without a transport
+  send(update(make_static_web(), failed(), true));
+  advance(30s);
+  auto s = snapshot();
+  CHECK(s.patches_sent == 0);
+  CHECK(s.in_flight == 0);
+  CHECK(s.deletes_sent == 0);
+  CHECK(api->all().empty());
+  REQUIRE(board->size() == 2);
+  auto items = parse(board->pod_list_json()).find("items")->as_array();
+  REQUIRE(items.size() == 2);
+  for (const auto& x : items) {
+    auto uid = x.find_path({"metadata", "uid"})->as_string();
+    if (uid == uid1) {
+      CHECK(x.find_path({"status", "phase"})->as_string() == "Failed");
+    } else {
+      CHECK(uid == "uid-api");
+      CHECK(x.find_path({"status", "containerStatuses"})->as_array().at(0).get_int(
+              "restartCount")
+            == 4);
+    }
+  }
+  // Forgetting the entry works without a transport too.
+  caf::anon_send(mgr, status_forget_atom::value, std::string{uid1});
+  run();
+  CHECK(snapshot().pods == 1);
+  CHECK(api->all().empty());
+}
+
+// A static pod's UID is a hash of its manifest: a manifest removed and put
+// back gives the same UID. Once forgotten, the UID is dropped; a mirror
+// announced for it takes it back, and its statuses reach the new mirror.
+TEST_CASE_FIXTURE(static_fixture, "a static pod added back with the same UID gets its statuses published again") {
+  start();
+  mirror(make_mirror("mirror-1"));
+  send(update(make_static_web(), running(true)));
+  answer(status_url, 200);
+  // The manifest is removed: the pod stops and is forgotten.
+  mirror(nullptr);
+  caf::anon_send(mgr, status_forget_atom::value, std::string{uid1});
+  run();
+  // The same manifest is back: same UID, a new mirror, new statuses.
+  mirror(make_mirror("mirror-2"));
+  send(update(make_static_web(), running(false)));
+  auto c = api->next();
+  REQUIRE(c.has_value());
+  CHECK(precondition_of(*c) == "mirror-2");
+}
