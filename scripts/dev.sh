@@ -72,6 +72,14 @@ run_main() {
   # registers the node, keeps its Lease, and publishes mirror pods that
   # kubectl shows. Ctrl-C stops cafelet, removes every pod and stops the
   # runtime. CAFELET_NO_CONTAINERD=1 uses no runtime (cafelet still runs).
+  if [ "$(id -u)" -ne 0 ]; then
+    # containerd, runc, mounts and cgroups need root: the run (not the
+    # build) goes through sudo.
+    command -v sudo >/dev/null 2>&1 \
+      || { say "running pods needs root: run this as root (or install sudo)"; exit 1; }
+    say "running pods needs root: continuing with sudo"
+    exec sudo -E CAFELET_SKIP_BUILD=1 "$here/scripts/dev.sh" run "$@"
+  fi
   local with_api=0
   for a in "$@"; do
     case "$a" in
@@ -174,7 +182,9 @@ cleanup_main() {
 }
 
 case "${1:-}" in
-  run)   shift; install_missing; build; run_main "$@" ;;
+  run)   shift
+         if [ "${CAFELET_SKIP_BUILD:-0}" != 1 ]; then install_missing; build; fi
+         run_main "$@" ;;
   test)  install_missing; build; exec /usr/bin/python3 "$here/scripts/run-tests.py" "$build_dir" ;;
   build) install_missing; build ;;
   *) echo "usage: $0 run|test|build" >&2; exit 2 ;;

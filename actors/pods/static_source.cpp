@@ -28,9 +28,9 @@ using self_ptr = caf::stateful_actor<static_source_state>*;
 
 /// Reads a regular file of at most `max_bytes`.
 void read_one(manifest_files::file& f, size_t max_bytes) {
-  int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0 && errno == ELOOP)
-    fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); // a symlink: follow it
+  // O_NONBLOCK: a FIFO dropped into the directory must not block the read
+  // (it is refused below as not a regular file). Symlinks are followed.
+  int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     f.error = std::strerror(errno);
     return;

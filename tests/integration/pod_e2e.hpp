@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include <thread>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace cafelet::e2e {
 
@@ -52,11 +54,12 @@ inline int64_t int_at(const json::value& v, std::initializer_list<std::string_vi
   return x != nullptr && x->is_int() ? x->as_int() : fallback;
 }
 
-/// Prints a measurement (for the report) to stderr.
+/// Prints a measurement (for the report) to stderr, prefixed with the
+/// suite's executable name.
 template <class... Ts>
 inline void report(const Ts&... xs) {
   std::ostringstream os;
-  os << "[pods_e2e] ";
+  os << '[' << program_invocation_short_name << "] ";
   (os << ... << xs);
   os << '\n';
   std::fputs(os.str().c_str(), stderr);
@@ -223,6 +226,23 @@ inline std::optional<std::vector<std::string>> ctr(const std::string& args) {
     if (!line.empty())
       lines.push_back(line);
   return lines;
+}
+
+/// Runs `sh -c <cmd>` in container `cid` through ctr; its output, or
+/// nullopt if it failed.
+inline std::optional<std::string> exec_out(const std::string& cid, const std::string& cmd) {
+  static int n = 0;
+  std::string quoted; // for the shell that runs ctr
+  for (char ch : cmd)
+    quoted += ch == '\'' ? std::string{"'\\''"} : std::string{ch};
+  auto lines = ctr("tasks exec --exec-id e2e-" + std::to_string(::getpid()) + "-"
+                   + std::to_string(++n) + " " + cid + " sh -c '" + quoted + "'");
+  if (!lines)
+    return std::nullopt;
+  std::string out;
+  for (const auto& l : *lines)
+    out += (out.empty() ? "" : "\n") + l;
+  return out;
 }
 
 /// IDs of the containers (sandboxes included) the runtime holds for pod

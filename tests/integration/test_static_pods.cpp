@@ -291,22 +291,6 @@ std::string runtime_id(const json::value& pod) {
   return sep == std::string::npos ? id : id.substr(sep + 3);
 }
 
-/// Runs `sh -c <cmd>` in container `cid` through ctr; its output.
-std::optional<std::string> exec_out(const std::string& cid, const std::string& cmd) {
-  static int n = 0;
-  std::string quoted;
-  for (char ch : cmd)
-    quoted += ch == '\'' ? std::string{"'\\''"} : std::string{ch};
-  auto lines = ctr("tasks exec --exec-id static-e2e-" + std::to_string(++n) + " " + cid
-                   + " sh -c '" + quoted + "'");
-  if (!lines)
-    return std::nullopt;
-  std::string out;
-  for (const auto& l : *lines)
-    out += (out.empty() ? "" : "\n") + l;
-  return out;
-}
-
 /// Sandbox IDs the runtime holds for pod name `name` in namespace default.
 std::optional<std::vector<std::string>> sandboxes_named(const std::string& name) {
   return ctr("containers ls -q 'labels.\"io.kubernetes.pod.name\"==" + name

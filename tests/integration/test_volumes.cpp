@@ -50,23 +50,6 @@ std::string runtime_id_of(const json::value& pod, std::string_view name) {
   return {};
 }
 
-/// Runs `cmd` (sh -c) in a container through ctr; its output, or nullopt
-/// if it failed.
-std::optional<std::string> exec_out(const std::string& cid, const std::string& cmd) {
-  static int n = 0;
-  std::string quoted; // for the shell that runs ctr
-  for (char ch : cmd)
-    quoted += ch == '\'' ? std::string{"'\\''"} : std::string{ch};
-  auto lines = ctr("tasks exec --exec-id vol-e2e-" + std::to_string(++n) + " " + cid
-                   + " sh -c '" + quoted + "'");
-  if (!lines)
-    return std::nullopt;
-  std::string out;
-  for (const auto& l : *lines)
-    out += (out.empty() ? "" : "\n") + l;
-  return out;
-}
-
 bool all_ready(const json::value& p) {
   return is_running(p) && condition_status(p, "Ready") == "True";
 }

@@ -3,7 +3,7 @@
 #include "messages/errors.hpp"
 #include "messages/json/json.hpp"
 #include "messages/log.hpp"
-#include "tests/actors/api/scripted_transport.hpp"
+#include "tests/actors/api/scripted_calls.hpp"
 #include "tests/actors/test_fixture.hpp"
 
 #include <doctest/doctest.h>
@@ -72,7 +72,8 @@ json::value parse(const std::string& text) {
   return std::move(*v);
 }
 
-struct fixture : cafelet::testing::deterministic_fixture {
+struct fixture : cafelet::testing::deterministic_fixture,
+                 cafelet::testing::scripted_calls<fixture> {
   std::shared_ptr<scripted_transport> api = std::make_shared<scripted_transport>();
   std::shared_ptr<event_stats> stats = std::make_shared<event_stats>();
   std::vector<std::string> logs;
@@ -113,24 +114,6 @@ struct fixture : cafelet::testing::deterministic_fixture {
 
   event_recorder_snapshot snapshot() {
     return snapshot_of(state_of<event_recorder_state>(rec));
-  }
-
-  /// The oldest open call; fails the test if there is none or it is not
-  /// `expected` ("METHOD /path").
-  scripted_call expect(const std::string& expected) {
-    auto c = api->next();
-    REQUIRE_MESSAGE(c.has_value(), "no open call, expected " << expected);
-    CHECK(c->summary() == expected);
-    return *c;
-  }
-
-  /// Answers the oldest open call.
-  scripted_call answer(const std::string& expected, int status,
-                       std::string body = "{}") {
-    auto c = expect(expected);
-    api->reply(c.key, status, std::move(body));
-    run();
-    return c;
   }
 
   bool logged(std::string_view level, std::string_view text) const {

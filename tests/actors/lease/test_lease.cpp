@@ -5,7 +5,7 @@
 #include "messages/errors.hpp"
 #include "messages/k8s/decode.hpp"
 #include "messages/log.hpp"
-#include "tests/actors/api/scripted_transport.hpp"
+#include "tests/actors/api/scripted_calls.hpp"
 #include "tests/actors/test_fixture.hpp"
 
 #include <doctest/doctest.h>
@@ -38,7 +38,8 @@ std::string lease_json(int rv, bool owner = true) {
 const std::string node_json
   = R"({"kind":"Node","apiVersion":"v1","metadata":{"name":"edge-1","uid":"node-uid-1","resourceVersion":"5"}})";
 
-struct fixture : cafelet::testing::deterministic_fixture {
+struct fixture : cafelet::testing::deterministic_fixture,
+                 cafelet::testing::scripted_calls<fixture> {
   std::shared_ptr<scripted_transport> api = std::make_shared<scripted_transport>();
   std::shared_ptr<lease_stats> stats = std::make_shared<lease_stats>();
   caf::actor lease;
@@ -60,21 +61,6 @@ struct fixture : cafelet::testing::deterministic_fixture {
   ~fixture() {
     if (lease)
       caf::anon_send_exit(lease, caf::exit_reason::user_shutdown);
-    run();
-  }
-
-  /// The oldest open call; fails the test if there is none or it is not
-  /// `expected` ("METHOD /path").
-  scripted_call expect(const std::string& expected) {
-    auto c = api->next();
-    REQUIRE_MESSAGE(c.has_value(), "no open call, expected " << expected);
-    CHECK(c->summary() == expected);
-    return *c;
-  }
-
-  void answer(const std::string& expected, int status, std::string body) {
-    auto c = expect(expected);
-    api->reply(c.key, status, std::move(body));
     run();
   }
 

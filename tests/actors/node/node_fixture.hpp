@@ -5,7 +5,7 @@
 #include "actors/node/node_status.hpp"
 #include "messages/json/json.hpp"
 #include "messages/log.hpp"
-#include "tests/actors/api/scripted_transport.hpp"
+#include "tests/actors/api/scripted_calls.hpp"
 #include "tests/actors/node/fake_host.hpp"
 #include "tests/actors/test_fixture.hpp"
 
@@ -53,7 +53,7 @@ inline json::value condition(const json::value& body, std::string_view type) {
 
 /// A node status actor on the test coordinator, its scripted API, recorded
 /// events and log lines.
-struct node_fixture : deterministic_fixture {
+struct node_fixture : deterministic_fixture, scripted_calls<node_fixture> {
   fake_host host;
   std::shared_ptr<scripted_transport> api
     = std::make_shared<scripted_transport>();
@@ -98,21 +98,6 @@ struct node_fixture : deterministic_fixture {
 
   void start() {
     start(config());
-  }
-
-  scripted_call expect(const std::string& expected) {
-    auto c = api->next();
-    REQUIRE_MESSAGE(c.has_value(), "no open call, expected " << expected);
-    CHECK(c->summary() == expected);
-    return *c;
-  }
-
-  scripted_call answer(const std::string& expected, int status,
-                       std::string body = "{}") {
-    auto c = expect(expected);
-    api->reply(c.key, status, std::move(body));
-    run();
-    return c;
   }
 
   /// POST answered with 201 (echoing the body, as the server would).

@@ -5,7 +5,7 @@
 #include "messages/atoms.hpp"
 #include "messages/json/json.hpp"
 #include "messages/k8s/manifest.hpp"
-#include "tests/actors/api/scripted_transport.hpp"
+#include "tests/actors/api/scripted_calls.hpp"
 #include "tests/actors/test_fixture.hpp"
 
 #include <doctest/doctest.h>
@@ -120,7 +120,8 @@ caf::behavior peer(caf::stateful_actor<peer_state>* self) {
   };
 }
 
-struct fixture : cafelet::testing::deterministic_fixture {
+struct fixture : cafelet::testing::deterministic_fixture,
+                 cafelet::testing::scripted_calls<fixture> {
   std::shared_ptr<scripted_transport> api = std::make_shared<scripted_transport>();
   std::shared_ptr<mirror_stats> stats = std::make_shared<mirror_stats>();
   caf::actor status = sys->spawn(peer);
@@ -148,19 +149,6 @@ struct fixture : cafelet::testing::deterministic_fixture {
   template <class T>
   void send(T x) {
     caf::anon_send(mgr, std::move(x));
-    run();
-  }
-
-  scripted_call expect(const std::string& expected) {
-    auto c = api->next();
-    REQUIRE_MESSAGE(c.has_value(), "no open call, expected " << expected);
-    CHECK(c->summary() == expected);
-    return *c;
-  }
-
-  void answer(const std::string& expected, int status_code, std::string body = "{}") {
-    auto c = expect(expected);
-    api->reply(c.key, status_code, std::move(body));
     run();
   }
 

@@ -5,7 +5,7 @@
 #include "messages/errors.hpp"
 #include "messages/json/json.hpp"
 #include "messages/k8s/time.hpp"
-#include "tests/actors/api/scripted_transport.hpp"
+#include "tests/actors/api/scripted_calls.hpp"
 #include "tests/actors/pods/pod_builders.hpp"
 #include "tests/actors/test_fixture.hpp"
 
@@ -134,7 +134,8 @@ pod_status_update update(k8s::pod_ptr pod, k8s::pod_status s,
           final};
 }
 
-struct fixture : cafelet::testing::deterministic_fixture {
+struct fixture : cafelet::testing::deterministic_fixture,
+                 cafelet::testing::scripted_calls<fixture> {
   std::shared_ptr<scripted_transport> api = std::make_shared<scripted_transport>();
   std::shared_ptr<status_manager_stats> stats
     = std::make_shared<status_manager_stats>();
@@ -168,20 +169,6 @@ struct fixture : cafelet::testing::deterministic_fixture {
 
   void send(pod_status_update x) {
     caf::anon_send(mgr, std::move(x));
-    run();
-  }
-
-  /// The oldest open call; fails the test unless it is `expected`.
-  scripted_call expect(const std::string& expected) {
-    auto c = api->next();
-    REQUIRE_MESSAGE(c.has_value(), "no open call, expected " << expected);
-    CHECK(c->summary() == expected);
-    return *c;
-  }
-
-  void answer(const std::string& expected, int status, std::string body = "{}") {
-    auto c = expect(expected);
-    api->reply(c.key, status, std::move(body));
     run();
   }
 
