@@ -7,12 +7,14 @@
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 namespace cafelet::testing {
 
@@ -43,6 +45,18 @@ struct deterministic_fixture {
   void advance(std::chrono::milliseconds d) {
     sched->advance_time(d);
     sched->run();
+  }
+
+  /// Sends `xs...` to `target` as a request from a helper actor and runs
+  /// the actors; the reply as `T`, or nullopt if none (or an error) came.
+  template <class T, class... Ts>
+  std::optional<T> ask(const caf::actor& target, Ts... xs) {
+    std::optional<T> result;
+    sys->spawn([&, target](caf::event_based_actor* self) {
+      self->request(target, caf::infinite, xs...).then([&](const T& x) { result = x; });
+    });
+    run();
+    return result;
   }
 
   /// Direct access to a stateful actor's state (test thread only).

@@ -414,18 +414,10 @@ TEST_CASE_FIXTURE(fixture, "a new runtime version is sent in a full patch") {
 TEST_CASE_FIXTURE(fixture, "get_atom answers with the node computed last") {
   start();
   k8s::node_ptr seen;
-  bool answered = false;
   auto ask = [&] {
-    answered = false;
-    sys->spawn([&, target = node](caf::event_based_actor* self) {
-      self->request(target, caf::infinite, caf::get_atom::value)
-        .then([&](const k8s::node_ptr& x) {
-          seen = x;
-          answered = true;
-        });
-    });
-    run();
-    REQUIRE(answered);
+    auto x = fixture::ask<k8s::node_ptr>(node, caf::get_atom::value);
+    REQUIRE(x);
+    seen = *x;
   };
   ask();
   REQUIRE(seen);

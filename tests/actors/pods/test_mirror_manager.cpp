@@ -157,18 +157,9 @@ struct fixture : cafelet::testing::deterministic_fixture,
   }
 
   mirror_manager_view view() {
-    mirror_manager_view seen;
-    bool answered = false;
-    sys->spawn([&, target = mgr](caf::event_based_actor* self) {
-      self->request(target, caf::infinite, caf::get_atom::value)
-        .then([&](const mirror_manager_view& x) {
-          seen = x;
-          answered = true;
-        });
-    });
-    run();
-    REQUIRE(answered);
-    return seen;
+    auto seen = ask<mirror_manager_view>(mgr, caf::get_atom::value);
+    REQUIRE(seen);
+    return *seen;
   }
 
   /// Starts with no mirrors on the server and `x` as the only static pod;

@@ -173,18 +173,9 @@ struct fixture : cafelet::testing::deterministic_fixture,
   }
 
   status_manager_snapshot snapshot() {
-    status_manager_snapshot seen;
-    bool answered = false;
-    sys->spawn([&, target = mgr](caf::event_based_actor* self) {
-      self->request(target, caf::infinite, caf::get_atom::value)
-        .then([&](const status_manager_snapshot& x) {
-          seen = x;
-          answered = true;
-        });
-    });
-    run();
-    REQUIRE(answered);
-    return seen;
+    auto seen = ask<status_manager_snapshot>(mgr, caf::get_atom::value);
+    REQUIRE(seen);
+    return *seen;
   }
 
   /// restartCount of the first container status in a patch body.

@@ -180,17 +180,9 @@ struct fixture : cafelet::testing::deterministic_fixture {
 
   template <class T, class... Ts>
   T ask(Ts... xs) {
-    T result;
-    bool answered = false;
-    sys->spawn([&, target = actor](caf::event_based_actor* self) {
-      self->request(target, caf::infinite, xs...).then([&](const T& x) {
-        result = x;
-        answered = true;
-      });
-    });
-    run();
-    REQUIRE(answered);
-    return result;
+    auto result = deterministic_fixture::ask<T>(actor, xs...);
+    REQUIRE(result);
+    return *result;
   }
 
   /// One running pod "p1" with sandbox s1 and container c1 ("app").
