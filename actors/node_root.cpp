@@ -73,6 +73,7 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
   sm.stats = w->stats.status_manager;
   sm.finals = w->stats.finals;
   sm.board = w->board;
+  sm.mirrors = w->mirror_table;
   node.factories["status-manager"] = [w, sm](caf::local_actor* parent,
                                              const std::string&,
                                              const caf::message&) {
@@ -105,11 +106,10 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
     pod_manager_config pm;
     pm.board = w->board;
     pm.api_source = w->link.has_value();
-    if (statics) {
+    if (statics)
       pm.static_source = w->static_source;
-      if (w->link)
-        pm.mirrors = w->mirrors;
-    }
+    if (w->link)
+      pm.mirrors = w->mirrors;
     pm.pods_supervisor = w->pods_supervisor;
     pm.status_manager = w->status_manager;
     pm.events = w->events;
@@ -134,8 +134,6 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
                                               const std::string&, const caf::message&) {
       auto cfg = ss;
       cfg.consumers.push_back(w->pod_manager);
-      if (w->link)
-        cfg.consumers.push_back(w->mirrors);
       cfg.io = w->volume_io;
       cfg.clock = system_wall_clock();
       cfg.board = w->board;
@@ -143,21 +141,6 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
       register_incarnation(parent->home_system(), static_source_name, h);
       return h;
     };
-    if (w->link) {
-      pods::mirror_manager_config mm;
-      mm.node_name = cfg.agent.node_name;
-      mm.seed = seed_for(cfg.agent.node_name, "mirror-manager");
-      mm.stats = w->stats.mirrors;
-      node.factories["mirror-manager"] = [w, mm](caf::local_actor* parent,
-                                                 const std::string&, const caf::message&) {
-        auto cfg = mm;
-        cfg.status_manager = w->status_manager;
-        cfg.static_source = w->static_source;
-        auto h = parent->spawn(pods::mirror_manager, w->link->main, w->link->limiter, cfg);
-        register_incarnation(parent->home_system(), mirrors_name, h);
-        return h;
-      };
-    }
   }
 
   node.factories["pleg"] = [w](caf::local_actor* parent, const std::string&,
@@ -170,6 +153,24 @@ void add_pod_side(supervisor_spec& node, const config::resolved_configuration& c
     register_incarnation(parent->home_system(), pleg_name, h);
     return h;
   };
+
+  if (w->link) {
+    // With an API server always: it also deletes orphaned mirror pods.
+    pods::mirror_manager_config mm;
+    mm.node_name = cfg.agent.node_name;
+    mm.seed = seed_for(cfg.agent.node_name, "mirror-manager");
+    mm.stats = w->stats.mirrors;
+    node.factories["mirror-manager"] = [w, mm](caf::local_actor* parent,
+                                               const std::string&, const caf::message&) {
+      auto cfg = mm;
+      cfg.status_manager = w->status_manager;
+      cfg.table = w->mirror_table;
+      cfg.static_source = w->pod_manager;
+      auto h = parent->spawn(pods::mirror_manager, w->link->main, w->link->limiter, cfg);
+      register_incarnation(parent->home_system(), mirrors_name, h);
+      return h;
+    };
+  }
 
   if (!w->link)
     return; // standalone: no objects, tokens or services to fetch

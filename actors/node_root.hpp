@@ -15,7 +15,8 @@
 ///   |   +-- pod-manager       admission, one worker per pod
 ///   |   +-- pleg              container events from the runtime
 ///   |   +-- static-source     static pods from staticPodPath
-///   |   +-- mirror-manager    mirror pods of static pods      (API server)
+///   |   +-- mirror-manager    mirror pods of static pods, orphaned
+///   |   |                     mirrors deleted                 (API server)
 ///   |   +-- pod-watch         list+watch of the pods bound here (API server)
 ///   +-- pods (supervisor)   one actor per pod
 ///
@@ -103,6 +104,8 @@ struct agent_wiring {
   /// Relays to the static pod source and the mirror manager.
   caf::actor static_source;
   caf::actor mirrors;
+  /// Mirror pods of static pods (mirror manager -> status manager).
+  std::shared_ptr<pods::mirror_table> mirror_table = std::make_shared<pods::mirror_table>();
   /// The pods this node runs with their statuses (`/pods`).
   std::shared_ptr<pods::pod_board> board = std::make_shared<pods::pod_board>();
   /// The container runtime (null: none configured).

@@ -94,13 +94,19 @@ void forget(self_ptr self, const std::string& name) {
 
 caf::actor add_child(self_ptr self, start_child spec) {
   if (auto existing = find_child(self, spec.name)) {
+    if (existing->handle && existing->stopping) {
+      // Stopped and started again (e.g. a pod put back under its UID): the
+      // new incarnation starts once the old one is down, never beside it.
+      existing->start_after_stop = std::move(spec);
+      return nullptr;
+    }
     if (existing->handle)
       return existing->handle;
     existing->stopping = false;
     return nullptr; // restart already scheduled
   }
   self->state.children.push_back(supervised_child{std::move(spec), nullptr, 0,
-                                                  {}, {}, false});
+                                                  {}, {}, false, std::nullopt});
   auto& c = self->state.children.back();
   if (!launch(self, c)) {
     auto name = c.spec.name;
@@ -118,6 +124,12 @@ void on_child_down(self_ptr self, supervised_child& c, const caf::error& reason)
   c.last_exit = rendered;
   if (c.stopping) {
     st.directory->remove(path);
+    if (c.start_after_stop) {
+      auto next = std::move(*c.start_after_stop);
+      forget(self, c.spec.name);
+      add_child(self, std::move(next));
+      return;
+    }
     forget(self, c.spec.name);
     return;
   }
@@ -236,6 +248,7 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
         return;
       if (c->handle) {
         c->stopping = true;
+        c->start_after_stop.reset(); // the latest request wins
         self->send_exit(c->handle, caf::exit_reason::user_shutdown);
       } else { // waiting for a restart: drop it
         self->state.directory->remove(child_path(self, req.name));

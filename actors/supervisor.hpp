@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,6 +84,9 @@ struct supervised_child {
   std::deque<caf::actor_clock::time_point> recent;
   std::string last_exit;
   bool stopping = false;
+  /// A start of the same name that arrived while this one was stopping: it
+  /// is launched once the old incarnation is down.
+  std::optional<start_child> start_after_stop;
 };
 
 /// State of a supervisor actor.

@@ -85,8 +85,10 @@ struct pod_status_update {
   bool final = false;
 };
 
-/// Static pod source -> pod manager and mirror manager: the complete set
-/// of static pods the manifests describe now (sent on every change).
+/// Static pod source -> pod manager: the complete set of static pods the
+/// manifests describe now (sent on every change). Pod manager -> mirror
+/// manager: the static pods that have a worker (running or terminating),
+/// which are the ones that should have a mirror pod.
 struct static_pod_entry {
   /// The static pod (identity applied: name-<node>, UID, annotations).
   k8s::pod_ptr pod;
@@ -102,7 +104,15 @@ struct static_pod_set {
   std::vector<static_pod_entry> pods;
   /// Bumped by every change; 1 is the first complete read.
   uint64_t generation = 0;
+  /// Actor id of the sender: a consumer drops a set older than one it
+  /// applied from the same sender (a resync answer can overtake changes).
+  uint64_t source = 0;
 };
+
+/// True if `x` should be applied after `last` (null: nothing applied yet).
+inline bool newer_than(const static_pod_set& x, const static_pod_set* last) {
+  return last == nullptr || x.source != last->source || x.generation > last->generation;
+}
 
 /// Shared pointer to a `static_pod_set`.
 using static_pod_set_ptr = std::shared_ptr<const static_pod_set>;

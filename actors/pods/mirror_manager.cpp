@@ -51,6 +51,8 @@ void announce(self_ptr self, mirror_slot& slot) {
   if (now == slot.announced)
     return;
   slot.announced = now;
+  if (st.cfg.table)
+    st.cfg.table->set(uid, matches ? slot.mirror : k8s::pod_ptr{});
   if (st.cfg.status_manager)
     caf::anon_send(st.cfg.status_manager, mirror_pod_atom::value, uid,
                    matches ? slot.mirror : k8s::pod_ptr{});
@@ -81,7 +83,10 @@ void failed(self_ptr self, const std::string& name, const char* what,
   slot.not_before = self->clock().now() + delay;
   auto attempts = slot.retry->attempts();
   if (attempts == 1 || attempts % 10 == 0)
-    log::warning(what, {log::kv("pod", name), log::kv("code", r.status),
+    log::warning(what, {log::kv("pod", name),
+                        log::kv("podUID", slot.wanted ? slot.wanted->pod->metadata.uid
+                                                      : std::string{}),
+                        log::kv("code", r.status),
                         log::kv("reason", r.reason), {"err", describe(r.error)},
                         log::kv("attempt", attempts),
                         log::kv("retry_in_ms", delay.count())});
@@ -211,6 +216,8 @@ void create_mirror(self_ptr self, const std::string& name, mirror_slot& slot) {
       fetch(self, name, slot);
       return;
     }
+    if (r.status == 403 || r.status == 422)
+      st.node_uid.clear(); // the Node may have been registered again: look again
     failed(self, name, "creating a mirror pod failed", r);
   });
 }
@@ -229,16 +236,21 @@ void lookup_node(self_ptr self) {
     if (r.ok())
       if (auto node = k8s::decode_node(r.body); node && *node
                                                 && !(*node)->metadata.uid.empty()) {
+        st.node_retry.reset();
         st.node_uid = (*node)->metadata.uid;
         log::info(2, "mirror pods will be owned by the node",
                   {log::kv("node", st.cfg.node_name), log::kv("nodeUID", st.node_uid)});
         reconcile_all(self);
         return;
       }
-    // Not registered yet (404) or unreadable: ask again soon.
-    log::info(2, "node not readable yet; mirror pods wait",
-              {log::kv("node", st.cfg.node_name), log::kv("code", r.status)});
-    self->delayed_send(self, seconds{1}, tick_atom::value, std::string{});
+    // Not registered yet (404) or unreadable: ask again, backing off.
+    if (!st.node_retry)
+      st.node_retry = std::make_unique<net::backoff>(st.cfg.retry, st.cfg.seed);
+    auto delay = st.node_retry->next();
+    log::info(st.node_retry->attempts() == 1 ? 1 : 4, "node not readable yet; mirror pods wait",
+              {log::kv("node", st.cfg.node_name), log::kv("code", r.status),
+               log::kv("retry_in_ms", delay.count())});
+    self->delayed_send(self, delay, tick_atom::value, std::string{});
   });
 }
 
@@ -310,8 +322,9 @@ void reconcile(self_ptr self, const std::string& name) {
 
 void on_statics(self_ptr self, const static_pod_set_ptr& set) {
   auto& st = self->state;
-  if (!set)
-    return;
+  if (!set || !newer_than(*set, st.statics.get()))
+    return; // (an older set that a resync answer overtook)
+  st.statics = set;
   st.statics_known = true;
   std::set<std::string> names;
   for (const auto& p : set->pods) {
@@ -327,9 +340,13 @@ void on_statics(self_ptr self, const static_pod_set_ptr& set) {
   for (auto& [name, slot] : st.slots)
     if (slot.wanted && names.count(name) == 0) {
       // The static pod is gone: its mirror goes too.
-      if (st.cfg.status_manager && !slot.announced.empty())
-        caf::anon_send(st.cfg.status_manager, mirror_pod_atom::value,
-                       slot.wanted->pod->metadata.uid, k8s::pod_ptr{});
+      if (!slot.announced.empty()) {
+        if (st.cfg.table)
+          st.cfg.table->set(slot.wanted->pod->metadata.uid, nullptr);
+        if (st.cfg.status_manager)
+          caf::anon_send(st.cfg.status_manager, mirror_pod_atom::value,
+                         slot.wanted->pod->metadata.uid, k8s::pod_ptr{});
+      }
       slot.announced.clear();
       slot.wanted.reset();
       slot.retry.reset();

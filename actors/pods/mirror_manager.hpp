@@ -17,7 +17,10 @@
 /// per name at a time; failures retry after a capped, jittered backoff per
 /// name (403/422: at the cap, with the server's message logged).
 ///
-/// Receives: `static_pod_set_ptr` from the static pod source;
+/// Receives: `static_pod_set_ptr` from the pod manager (the static pods
+///   with a worker: running, or terminating, which keep their mirror until
+///   done, as upstream; without staticPodPath an empty set, so orphaned
+///   mirrors are still deleted);
 ///   `k8s::pod_watch_event` (mirror pods only) and `watch_synced` from the
 ///   pod manager; `(tick_atom, name)` retry timers to itself; API answers;
 ///   `caf::get_atom` -> `mirror_manager_view`.
@@ -25,12 +28,14 @@
 ///   /api/v1/pods?fieldSelector=spec.nodeName=<node> once at start (a new
 ///   incarnation learns the mirrors that exist), POST and DELETE
 ///   /api/v1/namespaces/<ns>/pods[/<name>]; `(mirror_pod_atom, uid,
-///   mirror)` to the status manager whenever a static pod's mirror changes;
-///   `static_resync_atom` to the static source at start.
+///   mirror)` to the status manager whenever a static pod's mirror changes
+///   (after writing it to the shared `mirror_table`); `static_resync_atom`
+///   to the pod manager at start.
 /// Supervised by: the node supervisor (permanent). A new incarnation lists
 ///   the mirrors, asks the static source for its set and converges again.
 
 #include "actors/api/api_calls.hpp"
+#include "actors/pods/status_manager.hpp"
 #include "messages/api.hpp"
 #include "messages/k8s/decode.hpp"
 #include "messages/pods.hpp"
@@ -69,7 +74,10 @@ struct mirror_manager_config {
   std::string node_name;
   /// Receives `(mirror_pod_atom, uid, mirror)` (relay; may be null).
   caf::actor status_manager;
-  /// Asked for its set at start (relay; may be null).
+  /// Gets every mirror change (shared with the status manager; may be null).
+  std::shared_ptr<mirror_table> table;
+  /// Asked for the static pods at start: the pod manager (relay; may be
+  /// null).
   caf::actor static_source;
   /// Retry backoff per pod name.
   net::backoff_policy retry{std::chrono::milliseconds{500},
@@ -105,8 +113,12 @@ struct mirror_manager_state {
   /// The pods on the server are known (list answered or watch synced).
   bool listed = false;
   bool list_in_flight = false;
-  /// The static source sent its first set.
+  /// The static pods are known (a first set arrived).
   bool statics_known = false;
+  /// The last set applied.
+  static_pod_set_ptr statics;
+  /// Retry delays of the node lookup.
+  std::unique_ptr<net::backoff> node_retry;
   static const char* name;
 };
 

@@ -13,6 +13,8 @@
 
 #include <caf/send.hpp>
 
+#include <algorithm>
+
 namespace cafelet::actors {
 
 const char* pod_manager_state::name = "pod-manager";
@@ -87,6 +89,77 @@ bool is_mirror(const k8s::pod& p) {
   return p.metadata.annotations.count("kubernetes.io/config.mirror") > 0;
 }
 
+void on_upsert(self_ptr self, const k8s::pod_ptr& pod);
+
+/// Tells the status manager that `uid` runs again (a static pod put back:
+/// same UID) and lets the board show it again.
+void revive(self_ptr self, const std::string& uid) {
+  auto& st = self->state;
+  st.finished.erase(uid);
+  if (st.cfg.board)
+    st.cfg.board->revive(uid);
+  if (st.cfg.status_manager)
+    caf::anon_send(st.cfg.status_manager, pods::status_revive_atom::value, uid);
+}
+
+/// Starts the waiting static pods whose name no static pod holds any more.
+void start_waiting(self_ptr self) {
+  auto& st = self->state;
+  std::vector<k8s::pod_ptr> ready;
+  for (const auto& [full, pod] : st.static_waiting) {
+    bool held = false;
+    for (const auto& [uid, mp] : st.pods)
+      held = held || (pods::is_static_pod(*mp.pod) && full_name(*mp.pod) == full);
+    if (!held)
+      ready.push_back(pod);
+  }
+  for (const auto& pod : ready) {
+    st.static_waiting.erase(full_name(*pod));
+    revive(self, pod->metadata.uid); // (it may be the same UID coming back)
+    on_upsert(self, pod);
+  }
+}
+
+/// Sends the mirror manager the static pods that have a worker, if that
+/// set changed.
+void publish_mirrors(self_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.mirrors || (st.cfg.static_source && !st.static_synced))
+    return;
+  auto feed = std::make_shared<static_pod_set>();
+  for (const auto& [uid, mp] : st.pods) {
+    if (mp.rejected || !pods::is_static_pod(*mp.pod))
+      continue;
+    if (auto e = st.static_entries.find(uid); e != st.static_entries.end())
+      feed->pods.push_back(e->second);
+  }
+  std::sort(feed->pods.begin(), feed->pods.end(), [](const auto& x, const auto& y) {
+    return x.pod->metadata.uid < y.pod->metadata.uid;
+  });
+  auto same = [](const static_pod_set& x, const static_pod_set& y) {
+    return std::equal(x.pods.begin(), x.pods.end(), y.pods.begin(), y.pods.end(),
+                      [](const auto& a, const auto& b) { return a.pod == b.pod; });
+  };
+  if (st.mirror_feed && same(*st.mirror_feed, *feed))
+    return;
+  feed->generation = st.mirror_feed ? st.mirror_feed->generation + 1 : 1;
+  feed->source = self->id();
+  st.mirror_feed = feed;
+  self->send(st.cfg.mirrors, st.mirror_feed);
+}
+
+/// Replaces a config.source annotation an API pod carries with "api" (as
+/// upstream's config layer does): only the file source makes static pods.
+k8s::pod_ptr as_api_pod(const k8s::pod_ptr& pod) {
+  auto& annotations = pod->metadata.annotations;
+  auto i = annotations.find("kubernetes.io/config.source");
+  if (i == annotations.end() || i->second == "api")
+    return pod;
+  auto copy = std::make_shared<k8s::pod>(*pod);
+  copy->metadata.annotations["kubernetes.io/config.source"] = "api";
+  return copy;
+}
+
 void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
   auto& st = self->state;
   const auto& meta = pod->metadata;
@@ -117,7 +190,8 @@ void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
     // manifest's pod starts once the old one is gone.
     auto full = full_name(*pod);
     for (const auto& [uid, other] : st.pods)
-      if ((uid != meta.uid || other.removed) && full_name(*other.pod) == full) {
+      if ((uid != meta.uid || other.removed) && pods::is_static_pod(*other.pod)
+          && full_name(*other.pod) == full) {
         log::info(2, "static pod waits for its predecessor to terminate",
                   {log::pod_field(meta.namespace_, meta.name), log::kv("podUID", meta.uid),
                    log::kv("waitingFor", uid)});
@@ -142,6 +216,8 @@ void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
                    start_child{"pod", meta.uid, restart_policy::transient,
                                caf::make_message(pod)});
   count_running(st);
+  if (pods::is_static_pod(*pod))
+    publish_mirrors(self);
 }
 
 void on_removed(self_ptr self, const k8s::pod_ptr& pod) {
@@ -149,8 +225,10 @@ void on_removed(self_ptr self, const k8s::pod_ptr& pod) {
   st.api_uids.erase(pod->metadata.uid);
   st.finished.erase(pod->metadata.uid); // (its order entry ages out)
   // Gone from the API server: the status manager stops patching it (a
-  // final status still pending is published first).
-  if (st.cfg.status_manager)
+  // final status still pending is published first). A static pod is
+  // forgotten when its worker is done: its final status goes to its mirror.
+  bool is_static = pods::is_static_pod(*pod);
+  if (st.cfg.status_manager && !is_static)
     caf::anon_send(st.cfg.status_manager, pods::status_forget_atom::value,
                    pod->metadata.uid);
   if (auto w = st.static_waiting.find(full_name(*pod));
@@ -166,8 +244,12 @@ void on_removed(self_ptr self, const k8s::pod_ptr& pod) {
     if (mp.rejected) {
       if (st.cfg.board)
         st.cfg.board->erase(pod->metadata.uid);
+      if (st.cfg.status_manager && is_static)
+        caf::anon_send(st.cfg.status_manager, pods::status_forget_atom::value,
+                       pod->metadata.uid);
       st.pods.erase(i);
       count_running(st);
+      start_waiting(self);
     } else {
       mp.removed = true;
       mp.pod = pod;
@@ -258,8 +340,11 @@ void find_orphans(self_ptr self) {
 /// The static pod source's set: start what is new, stop what is gone.
 void on_static_set(self_ptr self, const static_pod_set_ptr& set) {
   auto& st = self->state;
-  if (!set)
-    return;
+  if (!set || !newer_than(*set, st.static_set.get()))
+    return; // (an older set that a resync answer overtook)
+  st.static_set = set;
+  for (const auto& p : set->pods)
+    st.static_entries.insert_or_assign(p.pod->metadata.uid, p);
   std::unordered_set<std::string> next;
   for (const auto& p : set->pods)
     next.insert(p.pod->metadata.uid);
@@ -282,10 +367,10 @@ void on_static_set(self_ptr self, const static_pod_set_ptr& set) {
   for (const auto& p : set->pods) {
     const auto& uid = p.pod->metadata.uid;
     if (st.static_uids.count(uid) == 0) {
-      // The set is authoritative: a pod re-added after it finished runs again.
-      st.finished.erase(uid);
-      if (st.cfg.board)
-        st.cfg.board->revive(uid);
+      // The set is authoritative: a pod re-added after it finished runs
+      // again.
+      if (st.finished.count(uid) > 0)
+        revive(self, uid);
       log::info(1, "static pod from manifest",
                 {log::pod_field(p.pod->metadata.namespace_, p.pod->metadata.name),
                  log::kv("podUID", uid), log::kv("file", p.file)});
@@ -296,10 +381,17 @@ void on_static_set(self_ptr self, const static_pod_set_ptr& set) {
       on_upsert(self, p.pod); // new, back, or changed under the same UID
   }
   st.static_uids = std::move(next);
+  // Entries neither wanted nor running are no longer needed.
+  for (auto i = st.static_entries.begin(); i != st.static_entries.end();)
+    if (st.static_uids.count(i->first) == 0 && st.pods.count(i->first) == 0)
+      i = st.static_entries.erase(i);
+    else
+      ++i;
   if (!st.static_synced) {
     st.static_synced = true;
     find_orphans(self);
   }
+  publish_mirrors(self);
 }
 
 } // namespace
@@ -312,6 +404,8 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
     st.cfg.stats = std::make_shared<pod_manager_stats>();
   if (st.cfg.static_source)
     self->send(st.cfg.static_source, static_resync_atom::value);
+  else
+    publish_mirrors(self); // no static pods: every mirror is an orphan
   return {
     [self](const k8s::pod_watch_event& ev) {
       if (!ev.object)
@@ -332,7 +426,7 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
       switch (ev.type) {
         case k8s::watch_event_type::added:
         case k8s::watch_event_type::modified:
-          on_upsert(self, ev.object);
+          on_upsert(self, as_api_pod(ev.object));
           break;
         case k8s::watch_event_type::deleted:
           on_removed(self, ev.object);
@@ -381,9 +475,16 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
     },
     [self](pod_done_atom, const std::string& uid) {
       auto& st = self->state;
+      auto done = st.pods.find(uid);
+      bool was_static = done != st.pods.end() && pods::is_static_pod(*done->second.pod);
       st.pods.erase(uid);
       if (st.cfg.board)
         st.cfg.board->erase(uid);
+      // A static pod is forgotten now that its final status went out.
+      if (was_static && st.cfg.status_manager)
+        caf::anon_send(st.cfg.status_manager, pods::status_forget_atom::value, uid);
+      if (was_static && st.static_uids.count(uid) == 0)
+        st.static_entries.erase(uid);
       constexpr size_t max_finished = 4096;
       if (st.finished.insert(uid).second) {
         st.finished_order.push_back(uid);
@@ -397,21 +498,14 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
       count_running(st);
       log::info(2, "pod worker finished", {log::kv("podUID", uid)});
       // A static pod that waited for this one's name starts now.
-      for (auto i = st.static_waiting.begin(); i != st.static_waiting.end(); ++i) {
-        bool held = false;
-        for (const auto& [other, mp] : st.pods)
-          held = held || full_name(*mp.pod) == i->first;
-        if (!held) {
-          auto pod = i->second;
-          st.static_waiting.erase(i);
-          // (It may be the same UID coming back: it runs again.)
-          st.finished.erase(pod->metadata.uid);
-          if (st.cfg.board)
-            st.cfg.board->revive(pod->metadata.uid);
-          on_upsert(self, pod);
-          break;
-        }
-      }
+      start_waiting(self);
+      publish_mirrors(self);
+    },
+    [self](static_resync_atom) {
+      // A restarted mirror manager asks for the static pods with a worker.
+      auto& st = self->state;
+      if (st.mirror_feed)
+        self->send(caf::actor_cast<caf::actor>(self->current_sender()), st.mirror_feed);
     },
     [self](caf::get_atom) {
       auto& st = self->state;

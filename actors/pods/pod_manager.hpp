@@ -19,7 +19,12 @@
 ///   `pod_manager_stats_view`.
 /// Mirror pods (annotation kubernetes.io/config.mirror) from the watch never
 ///   run: their events and the watch's `watch_synced` go to the mirror
-///   manager.
+///   manager. The mirror manager also gets, as a `static_pod_set_ptr`, the
+///   static pods that have a worker (running or still terminating: a
+///   terminating static pod keeps its mirror until it is done, as
+///   upstream), after every change and on `static_resync_atom`. API pods
+///   never count as static pods: a config.source annotation they carry is
+///   replaced with "api", as upstream's config layer does.
 /// Sends: `start_child{"pod", uid, transient, (pod_ptr)}` and
 ///   `stop_child{uid}` to the pods supervisor; `(pod_update_atom, pod_ptr)`
 ///   and `(pod_removed_atom, uid)` and `container_event` to workers;
@@ -86,7 +91,8 @@ struct pod_manager_config {
   caf::actor pleg;
   /// Pods leave the board when their worker is done (may be null).
   std::shared_ptr<pods::pod_board> board;
-  /// Receives the mirror pods seen on the watch (null: none).
+  /// The mirror manager: receives the mirror pods seen on the watch and
+  /// the static pods that should have one (null: none, standalone).
   caf::actor mirrors;
   /// The static pod source (null: no staticPodPath).
   caf::actor static_source;
@@ -131,6 +137,13 @@ struct pod_manager_state {
   /// Static pods waiting for a terminating pod of the same name
   /// (namespace/name -> newest pod).
   std::unordered_map<std::string, k8s::pod_ptr> static_waiting;
+  /// The static pods of the current set and those still terminating, by
+  /// UID (their manifest JSON feeds the mirror manager).
+  std::unordered_map<std::string, static_pod_entry> static_entries;
+  /// The last set applied from the static source.
+  static_pod_set_ptr static_set;
+  /// The last set sent to the mirror manager.
+  static_pod_set_ptr mirror_feed;
   /// Every pod UID bound here per the API server, finished ones included
   /// (their containers stay until the pod is deleted; they are no orphans).
   std::unordered_set<std::string> api_uids;

@@ -123,31 +123,20 @@ void on_files(self_ptr self, manifest_files& r) {
       ms.pod = old->second.pod;
       continue;
     }
-    k8s::static_pod_origin origin;
-    origin.file = f.path;
-    origin.node_name = st.cfg.node_name;
-    origin.seen = st.cfg.clock ? st.cfg.clock() : k8s::now();
-    auto parsed = k8s::read_static_pod(ms.content, origin);
-    if (auto* problem = std::get_if<k8s::manifest_problem>(&parsed)) {
+    if (!f.parsed)
+      continue; // (changed again after the read was planned: next read)
+    if (auto* problem = std::get_if<k8s::manifest_problem>(&*f.parsed)) {
       log::warning("invalid static pod manifest; skipped",
                    {log::kv("file", f.path), log::kv("line", problem->line),
                     log::kv("field", problem->field),
                     log::kv("err", k8s::to_string(*problem, f.path))});
       continue;
     }
-    auto& sp = std::get<k8s::static_pod>(parsed);
+    auto& sp = std::get<k8s::static_pod>(*f.parsed);
     if (auto i = by_uid.find(sp.pod->metadata.uid); i != by_uid.end()) {
-      // Same UID: unchanged unless the manifest names its own uid. Read it
-      // again with the first-seen time to compare like with like.
+      // Same UID (a formatting change, or a manifest naming its own uid):
+      // unchanged if the pod's JSON is.
       const auto& old_pod = *i->second;
-      auto seen = old_pod.pod->metadata.annotations.find("kubernetes.io/config.seen");
-      if (seen != old_pod.pod->metadata.annotations.end())
-        if (auto t = k8s::parse_time(seen->second)) {
-          origin.seen = *t;
-          auto again = k8s::read_static_pod(ms.content, origin);
-          if (auto* sp2 = std::get_if<k8s::static_pod>(&again))
-            sp = std::move(*sp2);
-        }
       if (old_pod.json && sp.json && *old_pod.json == *sp.json) {
         ms.pod = old_pod;
         ms.pod->file = f.path;
@@ -167,11 +156,20 @@ void on_files(self_ptr self, manifest_files& r) {
   auto set = std::make_shared<static_pod_set>();
   std::set<std::string> duplicates;
   std::map<std::string, std::string> names; // ns/name -> file
+  std::map<std::string, std::string> uids;  // uid -> file
   for (const auto& [path, fs] : st.files) {
     if (!fs.pod)
       continue;
     const auto& m = fs.pod->pod->metadata;
     auto full = m.namespace_ + "/" + m.name;
+    if (auto [u, fresh] = uids.emplace(m.uid, path); !fresh) {
+      if (duplicates.insert(path + "|uid:" + m.uid).second
+          && st.duplicates.count(path + "|uid:" + m.uid) == 0)
+        log::warning("static pod manifest gives a UID another manifest gives; skipped",
+                     {log::kv("file", path), log::kv("podUID", m.uid),
+                      log::kv("defined_in", u->second)});
+      continue;
+    }
     auto [i, added] = names.emplace(full, path);
     if (!added) {
       if (duplicates.insert(path + "|" + full).second
@@ -194,12 +192,17 @@ void on_files(self_ptr self, manifest_files& r) {
   bool changed = !st.current || pods_of(*st.current) != pods_of(*set);
   if (changed) {
     set->generation = st.current ? st.current->generation + 1 : 1;
+    set->source = self->id();
     if (st.cfg.board) {
+      std::set<std::string> now;
+      for (const auto& p : set->pods) {
+        st.cfg.board->set_manifest(p.pod->metadata.uid, p.json);
+        now.insert(p.pod->metadata.uid);
+      }
       if (st.current)
         for (const auto& p : st.current->pods)
-          st.cfg.board->set_manifest(p.pod->metadata.uid, nullptr);
-      for (const auto& p : set->pods)
-        st.cfg.board->set_manifest(p.pod->metadata.uid, p.json);
+          if (now.count(p.pod->metadata.uid) == 0)
+            st.cfg.board->set_manifest(p.pod->metadata.uid, nullptr);
     }
     log::info(1, "static pods changed",
               {log::kv("path", st.cfg.path), log::kv("pods", set->pods.size()),
@@ -219,9 +222,22 @@ void start_read(self_ptr self) {
   }
   st.read_in_flight = true;
   auto path = st.cfg.path;
+  manifest_parse_context ctx;
+  ctx.node_name = st.cfg.node_name;
+  ctx.now = st.cfg.clock ? st.cfg.clock() : k8s::now();
+  for (const auto& [file, fs] : st.files) {
+    ctx.known.emplace(file, fs.content);
+    if (fs.pod) {
+      const auto& a = fs.pod->pod->metadata.annotations;
+      if (auto i = a.find("kubernetes.io/config.seen"); i != a.end())
+        if (auto t = k8s::parse_time(i->second))
+          ctx.seen.emplace(fs.pod->pod->metadata.uid, *t);
+    }
+  }
   auto weak = caf::actor_cast<caf::weak_actor_ptr>(self);
-  auto task = [path, weak] {
+  auto task = [path, weak, ctx = std::move(ctx)] {
     auto r = read_manifest_files(path);
+    parse_manifest_files(r, ctx);
     if (auto strong = weak.lock())
       caf::anon_send(caf::actor_cast<caf::actor>(strong), std::move(r));
   };
@@ -252,6 +268,27 @@ void ensure_watch(self_ptr self) {
 }
 
 } // namespace
+
+void parse_manifest_files(manifest_files& r, const manifest_parse_context& ctx) {
+  for (auto& f : r.files) {
+    if (!f.error.empty())
+      continue;
+    if (auto i = ctx.known.find(f.path); i != ctx.known.end() && i->second == f.content)
+      continue;
+    k8s::static_pod_origin origin;
+    origin.file = f.path;
+    origin.node_name = ctx.node_name;
+    origin.seen = ctx.now;
+    f.parsed = k8s::read_static_pod(f.content, origin);
+    // A known UID keeps its first-seen time.
+    if (auto* sp = std::get_if<k8s::static_pod>(&*f.parsed))
+      if (auto s = ctx.seen.find(sp->pod->metadata.uid);
+          s != ctx.seen.end() && s->second != ctx.now) {
+        origin.seen = s->second;
+        f.parsed = k8s::read_static_pod(f.content, origin);
+      }
+  }
+}
 
 manifest_files read_manifest_files(const std::string& path, size_t max_bytes) {
   manifest_files out;

@@ -7,9 +7,11 @@
 /// the complete set to its consumers whenever it changes.
 ///
 /// Re-reads on inotify events (after `settle`, so a burst of writes is read
-/// once) and every `check_period` (fileCheckFrequency). Files are read on
-/// the shared I/O thread; only files whose content changed are parsed
-/// again, and an unchanged pod keeps its object (and config.seen). Hidden
+/// once) and every `check_period` (fileCheckFrequency). Files are read and
+/// parsed on the shared I/O thread (at most 1 MiB each); only files whose
+/// content changed are parsed again, and an unchanged pod keeps its object
+/// (and config.seen). Of two manifests giving the same UID (a uid written
+/// in both) the first file wins, as for names. Hidden
 /// and editor temp files and subdirectories are skipped; an invalid
 /// manifest is logged once per content with file, line and field and
 /// skipped (its pod, if it had one, is no longer in the set and stops, as
@@ -35,6 +37,7 @@
 #include "actors/pods/manifest_watch.hpp"
 #include "actors/pods/pod_board.hpp"
 #include "actors/volumes/io_thread.hpp"
+#include "messages/k8s/manifest.hpp"
 #include "messages/pods.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -66,6 +69,9 @@ struct manifest_files {
     std::string content;
     /// Why it could not be read (empty: read fine).
     std::string error;
+    /// The parsed manifest (only for content that changed since the last
+    /// read; parsed on the I/O thread, never on the actor's).
+    std::optional<k8s::static_pod_result> parsed;
   };
   /// Files in name order.
   std::vector<file> files;
@@ -77,10 +83,31 @@ struct manifest_files {
   std::string error;
 };
 
+/// Largest manifest read (the API server would refuse a larger mirror pod).
+inline constexpr size_t max_manifest_bytes = 1 << 20;
+
 /// Lists and reads the manifests under `path` (a directory or a file):
 /// regular files only, hidden and editor temp files skipped, at most
 /// `max_bytes` per file (larger ones get an error). Blocking.
-manifest_files read_manifest_files(const std::string& path, size_t max_bytes = 10 << 20);
+manifest_files read_manifest_files(const std::string& path,
+                                   size_t max_bytes = max_manifest_bytes);
+
+/// What parsing needs besides the files.
+struct manifest_parse_context {
+  std::string node_name;
+  /// config.seen of pods seen for the first time.
+  k8s::timestamp now;
+  /// Content last parsed, by path: unchanged files are not parsed again.
+  std::map<std::string, std::string> known;
+  /// First-seen time of the pods already known, by UID: a file whose
+  /// content changed but whose UID did not is parsed with it (so the JSON
+  /// compares like with like).
+  std::map<std::string, k8s::timestamp> seen;
+};
+
+/// Parses the files of `r` whose content differs from `ctx.known`.
+/// Blocking (CPU); runs on the I/O thread with the read.
+void parse_manifest_files(manifest_files& r, const manifest_parse_context& ctx);
 
 /// Settings of the static pod source.
 struct static_source_config {

@@ -44,6 +44,27 @@ size_t final_status_journal::size() const {
   return entries_.size();
 }
 
+// -- mirror_table -------------------------------------------------------------
+
+void mirror_table::set(const std::string& uid, k8s::pod_ptr mirror) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (mirror)
+    mirrors_.insert_or_assign(uid, std::move(mirror));
+  else
+    mirrors_.erase(uid);
+}
+
+k8s::pod_ptr mirror_table::get(const std::string& uid) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = mirrors_.find(uid);
+  return i == mirrors_.end() ? nullptr : i->second;
+}
+
+size_t mirror_table::size() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return mirrors_.size();
+}
+
 // -- paths --------------------------------------------------------------------
 
 std::string pod_path(std::string_view ns, std::string_view name) {
@@ -69,6 +90,9 @@ using namespace std::chrono;
 constexpr std::string_view mirror_annotation = "kubernetes.io/config.mirror";
 
 void sync_pod(self_ptr self, const std::string& uid);
+
+void use_mirror(self_ptr self, const std::string& uid, pod_status_entry& e,
+                k8s::pod_ptr mirror);
 
 /// A path segment the API server accepts as is (DNS names).
 bool plain_segment(std::string_view x) {
@@ -268,15 +292,14 @@ void on_patched(self_ptr self, const std::string& uid, uint64_t version,
   }
   ++st.cfg.stats->patch_failures;
   note_failure(self, r);
-  if (is_static(e) && (r.status == 404 || is(r.error, errc::not_found) || replaced(r))) {
-    // The mirror pod is gone or was replaced: wait for the new one.
-    log::info(3, "mirror pod gone; the status waits for a new one",
+  if (is_static(e) && !e.orphaned
+      && (r.status == 404 || is(r.error, errc::not_found) || replaced(r))) {
+    // The mirror pod is gone or was replaced: the mirror manager makes a
+    // new one (and says so); until then, retry.
+    log::info(3, "mirror pod gone or replaced; retrying until a new one exists",
               {log::pod_field(e.pod->metadata.namespace_, e.pod->metadata.name),
                log::kv("podUID", uid), log::kv("code", r.status)});
-    e.mirror = nullptr;
-    st.mirrors.erase(uid);
-    e.accepted = nullptr;
-    e.accepted_version = 0;
+    retry_later(self, uid, e, r);
     return;
   }
   if (r.status == 404 || is(r.error, errc::not_found)) {
@@ -333,6 +356,8 @@ void sync_pod(self_ptr self, const std::string& uid) {
   auto& e = i->second;
   if (!st.calls || e.in_flight || self->clock().now() < e.not_before)
     return; // (local mode: the board is all there is)
+  if (is_static(e))
+    use_mirror(self, uid, e, st.cfg.mirrors->get(uid));
   if (is_static(e) && !e.mirror) {
     if (e.orphaned)
       erase_entry(self, uid, true);
@@ -357,7 +382,7 @@ void sync_pod(self_ptr self, const std::string& uid) {
     send_delete(self, uid, e);
     return;
   }
-  if (is_static(e))
+  if (is_static(e) && !e.orphaned)
     return; // kept until forgotten: a new mirror pod must get it again
   // Final and not being deleted: the pod actor sends its final status again
   // if the pod gets a deletionTimestamp later; nothing to keep until then.
@@ -365,6 +390,28 @@ void sync_pod(self_ptr self, const std::string& uid) {
             {log::pod_field(e.pod->metadata.namespace_, e.pod->metadata.name),
              log::kv("podUID", uid)});
   erase_entry(self, uid, false);
+}
+
+/// Makes `mirror` the mirror of static entry `e`; a new one resets what the
+/// server is known to have (the mirror's own status).
+void use_mirror(self_ptr self, const std::string& uid, pod_status_entry& e,
+                k8s::pod_ptr mirror) {
+  auto& st = self->state;
+  bool same = e.mirror && mirror && e.mirror->metadata.uid == mirror->metadata.uid;
+  if (same || (!e.mirror && !mirror))
+    return;
+  e.mirror = std::move(mirror);
+  if (e.in_flight)
+    st.calls->cancel(e.call);
+  e.in_flight = false;
+  e.accepted = nullptr;
+  e.accepted_version = 0;
+  e.not_before = {};
+  e.retry.reset();
+  log::info(3, e.mirror ? "static pod has a new mirror pod" : "static pod has no mirror pod",
+            {log::pod_field(e.pod->metadata.namespace_, e.pod->metadata.name),
+             log::kv("podUID", uid),
+             log::kv("mirrorUID", e.mirror ? e.mirror->metadata.uid : std::string{})});
 }
 
 void request_sync(self_ptr self) {
@@ -404,9 +451,8 @@ void on_update(self_ptr self, const pod_status_update& x) {
   auto [i, added] = st.pods.try_emplace(uid);
   auto& e = i->second;
   e.pod = x.pod;
-  if (added)
-    if (auto m = st.mirrors.find(uid); m != st.mirrors.end())
-      e.mirror = m->second;
+  if (added && is_static(e))
+    e.mirror = st.cfg.mirrors->get(uid);
   e.deleting = e.deleting || x.pod->metadata.deletion_timestamp.has_value();
   if (e.final && !x.final) {
     // Upstream keeps podIsFinished sticky; the final status stays wanted.
@@ -414,7 +460,10 @@ void on_update(self_ptr self, const pod_status_update& x) {
               {log::pod_field(x.pod->metadata.namespace_, x.pod->metadata.name),
                log::kv("podUID", uid)});
   } else {
-    const auto& old = e.wanted ? *e.wanted : server_status(e);
+    // (A static pod starts from its own status, not its mirror's: a mirror
+    // may still show what an earlier run of the same UID ended with.)
+    const auto& old = e.wanted ? *e.wanted
+                               : is_static(e) ? e.pod->status : server_status(e);
     if (auto err = check_transition(x.pod->spec, old, *x.status)) {
       ++st.cfg.stats->dropped;
       log::error("pod status update aborted",
@@ -496,6 +545,8 @@ caf::behavior status_manager(caf::stateful_actor<status_manager_state>* self,
     st.cfg.stats = std::make_shared<status_manager_stats>();
   if (!st.cfg.finals)
     st.cfg.finals = std::make_shared<final_status_journal>();
+  if (!st.cfg.mirrors)
+    st.cfg.mirrors = std::make_shared<mirror_table>();
   if (st.cfg.sync_period.count() <= 0)
     st.cfg.sync_period = milliseconds{10000};
   if (api)
@@ -527,14 +578,16 @@ caf::behavior status_manager(caf::stateful_actor<status_manager_state>* self,
     [self](tick_atom) { on_tick(self); },
     [self](status_forget_atom, const std::string& uid) {
       auto& st = self->state;
-      st.mirrors.erase(uid);
       if (auto i = st.pods.find(uid);
-          i != st.pods.end() && i->second.final && !is_static(i->second)) {
-        // Publish the final status first; later updates are ignored.
+          st.calls && i != st.pods.end() && i->second.final) {
+        // Publish the final status first (if not yet); later updates are
+        // ignored.
         log::info(4, "pod forgotten with its final status pending",
                   {log::kv("podUID", uid)});
         i->second.orphaned = true;
         remember_gone(self, uid);
+        st.dirty.insert(uid);
+        request_sync(self);
         return;
       }
       log::info(5, "forgetting pod status", {log::kv("podUID", uid)});
@@ -542,34 +595,21 @@ caf::behavior status_manager(caf::stateful_actor<status_manager_state>* self,
     },
     [self](mirror_pod_atom, const std::string& uid, const k8s::pod_ptr& mirror) {
       auto& st = self->state;
-      if (mirror) {
-        st.mirrors[uid] = mirror;
-        // A static pod with a mirror is wanted (again: a manifest put back
-        // gives the same UID as before).
-        st.gone.erase(uid); // (its order entry ages out)
-      } else {
-        st.mirrors.erase(uid);
-      }
+      st.cfg.mirrors->set(uid, mirror); // (the mirror manager wrote it too)
       auto i = st.pods.find(uid);
-      if (i == st.pods.end())
+      if (i == st.pods.end() || !is_static(i->second))
         return;
-      auto& e = i->second;
-      bool same = e.mirror && mirror && e.mirror->metadata.uid == mirror->metadata.uid;
-      e.mirror = mirror;
-      if (same)
-        return;
-      // A new mirror: what the server has is the mirror's own status.
-      if (e.in_flight)
-        st.calls->cancel(e.call);
-      e.in_flight = false;
-      e.accepted = nullptr;
-      e.accepted_version = 0;
-      e.not_before = {};
-      e.retry.reset();
-      if (mirror) {
+      use_mirror(self, uid, i->second, mirror);
+      if (i->second.mirror) {
         st.dirty.insert(uid);
         request_sync(self);
       }
+    },
+    [self](status_revive_atom, const std::string& uid) {
+      auto& st = self->state;
+      log::info(4, "pod status counts again", {log::kv("podUID", uid)});
+      erase_entry(self, uid, false); // what an old worker left behind
+      st.gone.erase(uid);            // (its order entry ages out)
     },
     [self](caf::get_atom) { return snapshot(self); },
     [self](crash_atom) {

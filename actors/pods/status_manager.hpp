@@ -6,7 +6,9 @@
 ///
 /// Receives: `pod_status_update` from pod actors (any rate);
 ///   `(status_forget_atom, uid)` from the pod manager when a pod is gone
-///   for good (upstream RemoveOrphanedStatuses); `caf::get_atom` ->
+///   for good (upstream RemoveOrphanedStatuses); `(status_revive_atom, uid)`
+///   from the pod manager; `(mirror_pod_atom, uid, mirror)` from the mirror
+///   manager; `caf::get_atom` ->
 ///   `status_manager_snapshot` (tests, /debug); from itself
 ///   `status_sync_atom` (updates arrived), `(status_retry_atom, uid)` (a
 ///   pod's retry backoff expired) and `tick_atom` (periodic sync); API
@@ -59,10 +61,14 @@
 /// Static pods: their status goes to their mirror pod (same name; the
 /// mirror manager names it with `(mirror_pod_atom, uid, mirror)`), with
 /// the mirror's UID as precondition; without a mirror nothing is sent, and
-/// a new mirror gets the newest status at once (a mirror named for a UID
-/// also takes it off the dropped list: a manifest put back has the same
-/// UID). Static entries stay until forgotten, so a recreated mirror gets
-/// the final status again; a 404/409 waits for the next mirror.
+/// a new mirror gets the newest status at once. The mirrors live in a
+/// shared `mirror_table` the mirror manager writes (it survives restarts of
+/// this actor); `mirror_pod_atom` says one changed. Static entries stay
+/// until forgotten, so a recreated mirror gets the final status again; a
+/// 404/409 retries (the mirror manager replaces a mirror that is gone). A
+/// forgotten UID counts again only after `status_revive_atom` from the pod
+/// manager (a static pod put back has the same UID: late statuses of its
+/// old worker must not stick to the new one).
 ///
 /// Local mode (no API transport, standalone): statuses only go to the pod
 /// board. In both modes every accepted update goes to the board (`/pods`).
@@ -103,6 +109,9 @@ namespace cafelet::actors::pods {
 
 /// Forget a pod (payload: its UID): the pod manager no longer has it.
 using status_forget_atom = caf::atom_constant<caf::atom("st_forget")>;
+/// A forgotten UID runs again (payload: its UID; a static pod put back):
+/// its statuses count again, from a clean entry.
+using status_revive_atom = caf::atom_constant<caf::atom("st_revive")>;
 /// A pod's retry backoff expired (payload: its UID); sent to itself.
 using status_retry_atom = caf::atom_constant<caf::atom("st_retry")>;
 /// Updates arrived: sync the pods that changed; sent to itself.
@@ -160,6 +169,25 @@ private:
   std::map<std::string, pod_status_update, std::less<>> entries_;
 };
 
+/// The mirror pod of each static pod (by static pod UID), as the mirror
+/// manager knows it; shared so that a restarted status manager finds the
+/// mirrors at once. Thread-safe.
+class mirror_table {
+public:
+  /// Records the mirror of `uid` (null: it has none).
+  void set(const std::string& uid, k8s::pod_ptr mirror);
+
+  /// The mirror of `uid`, or null.
+  k8s::pod_ptr get(const std::string& uid) const;
+
+  /// Number of static pods with a mirror.
+  size_t size() const;
+
+private:
+  mutable std::mutex mtx_;
+  std::unordered_map<std::string, k8s::pod_ptr> mirrors_;
+};
+
 /// Settings of the status manager.
 struct status_manager_config {
   /// Period of the full sync (upstream syncPeriod: 10 s).
@@ -183,6 +211,9 @@ struct status_manager_config {
   std::shared_ptr<final_status_journal> finals;
   /// Gets every accepted update (may be null).
   std::shared_ptr<pod_board> board;
+  /// Mirrors of static pods; null: the actor makes its own (filled by
+  /// `mirror_pod_atom` only).
+  std::shared_ptr<mirror_table> mirrors;
 };
 
 /// What the status manager knows, as replied to `get_atom`.
@@ -257,8 +288,6 @@ struct status_manager_state {
   std::unordered_set<std::string> dirty;
   /// True while a `status_sync_atom` is on its way.
   bool sync_pending = false;
-  /// Mirror pods of static pods by static pod UID.
-  std::unordered_map<std::string, k8s::pod_ptr> mirrors;
   /// Dropped uids, and their order for eviction.
   std::unordered_set<std::string> gone;
   std::deque<std::string> gone_order;

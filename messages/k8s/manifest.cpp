@@ -13,6 +13,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -720,6 +721,23 @@ private:
     if (!ns.empty())
       if (auto why = label_error(ns); !why.empty())
         return fail("metadata.namespace", invalid(ns, why));
+    // A UID given in the manifest names the pod's directory on the node:
+    // letters, digits, '-', '_' and '.', starting with a letter or digit.
+    const auto& uid = pod_.metadata.uid;
+    if (!uid.empty()) {
+      auto ok = uid.size() <= 128 && std::isalnum(static_cast<unsigned char>(uid[0]))
+                && std::all_of(uid.begin(), uid.end(), [](char c) {
+                     return std::isalnum(static_cast<unsigned char>(c)) || c == '-'
+                            || c == '_' || c == '.';
+                   });
+      if (!ok)
+        return fail("metadata.uid",
+                    invalid(uid, "at most 128 letters, digits, '-', '_' or '.', "
+                                 "starting with a letter or digit"));
+    }
+    if (pod_.metadata.deletion_timestamp)
+      return fail("metadata.deletionTimestamp",
+                  "Forbidden: a manifest cannot describe a pod being deleted");
     return std::nullopt;
   }
 

@@ -404,3 +404,49 @@ TEST_CASE_FIXTURE(fixture, "a changed manifest with its own metadata.uid publish
   CHECK(sets().size() == 2);
   CHECK(last()->pods.at(0).pod->spec.containers.at(0).image == "localhost/web:2");
 }
+
+TEST_CASE_FIXTURE(fixture, "of two manifests giving the same UID the first file wins") {
+  auto with_uid = [](const std::string& name) {
+    auto text = manifest(name, "localhost/web:1");
+    auto pos = text.find("  name: " + name + "\n");
+    REQUIRE(pos != std::string::npos);
+    text.insert(pos, "  uid: shared-uid-1\n");
+    return text;
+  };
+  write("a.yaml", with_uid("web"));
+  write("b.yaml", with_uid("api"));
+  start();
+  REQUIRE(sets().size() == 1);
+  REQUIRE(last()->pods.size() == 1);
+  CHECK(last()->pods[0].file == dir + "/a.yaml");
+  CHECK(last()->pods[0].pod->metadata.name == "web-edge-1");
+  // The winner goes: the other file's pod takes the UID.
+  remove("a.yaml");
+  scan();
+  REQUIRE(sets().size() == 2);
+  REQUIRE(last()->pods.size() == 1);
+  CHECK(last()->pods[0].pod->metadata.name == "api-edge-1");
+}
+
+TEST_CASE_FIXTURE(fixture, "manifests are parsed with the read, off the actor") {
+  write("web.yaml", manifest("web", "localhost/web:1"));
+  auto r = read_manifest_files(dir);
+  REQUIRE(r.files.size() == 1);
+  CHECK(!r.files[0].parsed);
+  manifest_parse_context ctx;
+  ctx.node_name = "edge-1";
+  parse_manifest_files(r, ctx);
+  REQUIRE(r.files[0].parsed);
+  CHECK(std::holds_alternative<k8s::static_pod>(*r.files[0].parsed));
+  // Content parsed before is not parsed again.
+  auto again = read_manifest_files(dir);
+  ctx.known.emplace(again.files[0].path, again.files[0].content);
+  parse_manifest_files(again, ctx);
+  CHECK(!again.files[0].parsed);
+  // A file over the size limit is not read.
+  write("big.yaml", std::string(max_manifest_bytes + 1, '#'));
+  auto big = read_manifest_files(dir);
+  REQUIRE(big.files.size() == 2);
+  CHECK(big.files[0].path == dir + "/big.yaml");
+  CHECK(big.files[0].error.find("larger than") != std::string::npos);
+}

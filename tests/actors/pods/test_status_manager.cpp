@@ -696,19 +696,20 @@ TEST_CASE_FIXTURE(static_fixture, "a static pod whose mirror is known is patched
   CHECK(precondition_of(expect(status_url)) == "mirror-1");
 }
 
-TEST_CASE_FIXTURE(static_fixture, "a gone mirror pod makes the status wait; a new mirror gets the newest final status") {
+TEST_CASE_FIXTURE(static_fixture, "a gone mirror pod makes the status retry; a new mirror gets the newest final status") {
   start();
   mirror(make_mirror("mirror-1"));
   send(update(make_static_web(), running(true)));
   answer(status_url, 404, not_found);
-  // Not dropped: it waits for a new mirror.
+  // Not dropped: it retries until the mirror manager names a new mirror.
   auto s = snapshot();
   CHECK(s.pods == 1);
   CHECK(s.gone == 0);
-  advance(30s);
   CHECK(api->open().empty());
+  advance(10s); // (404 is not retryable: the backoff's cap)
+  CHECK(precondition_of(expect(status_url)) == "mirror-1");
+  answer(status_url, 404, not_found);
   send(update(make_static_web(), failed(), true));
-  CHECK(api->open().empty());
   CHECK(finals->size() == 1);
   mirror(make_mirror("mirror-2"));
   auto c = expect(status_url);
@@ -717,6 +718,7 @@ TEST_CASE_FIXTURE(static_fixture, "a gone mirror pod makes the status wait; a ne
   api->reply(c.key, 200);
   run();
   // No DELETE for a static pod; it stays for the next mirror.
+  advance(30s);
   CHECK(api->open().empty());
   CHECK(snapshot().pods == 1);
   // The mirror was replaced: the new one gets the final status again.
@@ -724,13 +726,14 @@ TEST_CASE_FIXTURE(static_fixture, "a gone mirror pod makes the status wait; a ne
   auto c3 = expect(status_url);
   CHECK(precondition_of(c3) == "mirror-3");
   CHECK(phase_of(c3) == "Failed");
-  // 409 (mirror replaced meanwhile): waits likewise.
+  // 409 (mirror replaced meanwhile): retried likewise.
   api->reply(c3.key, 409, delete_conflict);
   run();
-  advance(30s);
   CHECK(api->open().empty());
+  advance(10s);
+  answer(status_url, 200);
   CHECK(snapshot().pods == 1);
-  // The pod manager forgets the pod: the entry goes.
+  // The pod manager forgets the pod (its worker is done): the entry goes.
   caf::anon_send(mgr, status_forget_atom::value, std::string{uid1});
   run();
   CHECK(snapshot().pods == 0);
@@ -796,16 +799,18 @@ TEST_CASE_FIXTURE(static_fixture, "local mode: no transport, the pod board gets 
             == 4);
     }
   }
-  // Forgetting the entry works without a transport too.
+  // Forgetting the entry works without a transport too, final or not.
   caf::anon_send(mgr, status_forget_atom::value, std::string{uid1});
   run();
   CHECK(snapshot().pods == 1);
+  CHECK(finals->size() == 0);
   CHECK(api->all().empty());
 }
 
 // A static pod's UID is a hash of its manifest: a manifest removed and put
-// back gives the same UID. Once forgotten, the UID is dropped; a mirror
-// announced for it takes it back, and its statuses reach the new mirror.
+// back gives the same UID. Once forgotten, the UID is dropped: late statuses
+// of the old worker change nothing; the pod manager's revive takes it back,
+// and the new worker's statuses reach the new mirror.
 TEST_CASE_FIXTURE(static_fixture, "a static pod added back with the same UID gets its statuses published again") {
   start();
   mirror(make_mirror("mirror-1"));
@@ -815,10 +820,17 @@ TEST_CASE_FIXTURE(static_fixture, "a static pod added back with the same UID get
   mirror(nullptr);
   caf::anon_send(mgr, status_forget_atom::value, std::string{uid1});
   run();
-  // The same manifest is back: same UID, a new mirror, new statuses.
+  // The old worker's late final status is ignored, even with a new mirror.
   mirror(make_mirror("mirror-2"));
+  send(update(make_static_web(), failed(), true));
+  CHECK(api->open().empty());
+  CHECK(finals->size() == 0);
+  // The same manifest is back: same UID, revived, new statuses.
+  caf::anon_send(mgr, status_revive_atom::value, std::string{uid1});
+  run();
   send(update(make_static_web(), running(false)));
   auto c = api->next();
   REQUIRE(c.has_value());
   CHECK(precondition_of(*c) == "mirror-2");
+  CHECK(phase_of(*c) == "Running");
 }

@@ -395,6 +395,28 @@ TEST_CASE("metadata is validated") {
   CHECK(ns.message.find("RFC 1123 label") != std::string::npos);
 }
 
+TEST_CASE("a UID given in the manifest must be safe as a directory name") {
+  read_ok(web_with("  name: web\n", "  name: web\n  uid: 0b1f6c2e-7d5a_4a8e.1\n"));
+  for (auto bad : {"../../etc", "a/b", ".hidden", "-x", "sp ace"}) {
+    CAPTURE(bad);
+    auto p = read_bad(web_with("  name: web\n", "  name: web\n  uid: \"" + std::string{bad}
+                                                 + "\"\n"));
+    CHECK(p.field == "metadata.uid");
+    CHECK(p.line == 6);
+    CHECK(p.message.starts_with("Invalid value"));
+  }
+  auto long_uid = read_bad(web_with("  name: web\n",
+                                    "  name: web\n  uid: " + std::string(129, 'a') + "\n"));
+  CHECK(long_uid.field == "metadata.uid");
+}
+
+TEST_CASE("a manifest cannot describe a pod being deleted") {
+  auto p = read_bad(web_with("  name: web\n",
+                             "  name: web\n  deletionTimestamp: \"2026-11-30T10:00:00Z\"\n"));
+  CHECK(p.field == "metadata.deletionTimestamp");
+  CHECK(p.message.starts_with("Forbidden"));
+}
+
 TEST_CASE("containers are validated") {
   auto none = read_bad(web_with("  containers:\n  - name: nginx\n"
                                 "    image: nginx:1.27\n    ports:\n"
