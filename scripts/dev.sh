@@ -64,6 +64,17 @@ unmount_below() {
     sort -rn | while read -r _ point; do umount -l "$point" 2>/dev/null || true; done
 }
 
+# `run` arguments, checked before the (long) build.
+with_api=0
+parse_run_args() {
+  for a in "$@"; do
+    case "$a" in
+      --api) with_api=1 ;;
+      *) echo "usage: $0 run [--api]" >&2; exit 2 ;;
+    esac
+  done
+}
+
 run_main() {
   # The embedded default: a private containerd (scripts/containerd-lab.sh)
   # and cafelet as node "edge-1" running the static pods of examples/static
@@ -71,7 +82,7 @@ run_main() {
   # table of the pods. `--api` adds the project's test API server: cafelet
   # registers the node, keeps its Lease, and publishes mirror pods that
   # kubectl shows. Ctrl-C stops cafelet, removes every pod and stops the
-  # runtime. CAFELET_NO_CONTAINERD=1 uses no runtime (cafelet still runs).
+  # runtime.
   if [ "$(id -u)" -ne 0 ]; then
     # containerd, runc, mounts and cgroups need root: the run (not the
     # build) goes through sudo.
@@ -80,31 +91,29 @@ run_main() {
     say "running pods needs root: continuing with sudo"
     exec sudo -E CAFELET_SKIP_BUILD=1 "$here/scripts/dev.sh" run "$@"
   fi
-  local with_api=0
-  for a in "$@"; do
-    case "$a" in
-      --api) with_api=1 ;;
-      *) echo "usage: $0 run [--api]" >&2; exit 2 ;;
-    esac
-  done
   local port=${CAFELET_HEALTHZ_PORT:-10248}
   local api_port=${CAFELET_LAB_API_PORT:-16443}
   local node=${CAFELET_NODE:-edge-1}
+  if "$here/scripts/containerd-lab.sh" status >/dev/null 2>&1; then
+    say "a containerd lab already runs in ${CAFELET_CTD_DIR:-/tmp/cafelet-containerd} (another"
+    say "run, or tests): stop it first (scripts/containerd-lab.sh stop) or set CAFELET_CTD_DIR"
+    exit 1
+  fi
+  api_pid='' cafelet_pid='' table_pid='' lab_started=0 work=''
+  trap cleanup_main EXIT
+  trap 'exit 0' INT; trap 'exit 143' TERM; trap 'exit 129' HUP
   work=$(mktemp -d /tmp/cafelet-run.XXXXXX)
   local root_dir=$work/root api_dir=$work/api manifests=$work/manifests
   mkdir -p "$manifests"
   cp "$here"/examples/static/*.yaml "$manifests"/
   local args=(--hostname-override="$node" --root-dir="$root_dir"
               --healthz-port="$port" --pod-manifest-path="$manifests" -v=2)
-  api_pid='' cafelet_pid='' table_pid='' lab_started=0
-  trap cleanup_main EXIT
-  trap 'exit 0' INT; trap 'exit 143' TERM
+  local i
   if [ "$with_api" = 1 ]; then
     say "starting the test API server on https://127.0.0.1:$api_port"
     "$build_dir/tests/apiserver/cafelet-test-apiserver" --port "$api_port" \
       --cert-dir "$api_dir" --nodes "$node" >"$work/apiserver.log" 2>&1 &
     api_pid=$!
-    local i
     for i in $(seq 1 100); do
       grep -q listening "$work/apiserver.log" 2>/dev/null && break
       kill -0 "$api_pid" 2>/dev/null || { cat "$work/apiserver.log" >&2; exit 1; }
@@ -112,26 +121,29 @@ run_main() {
     done
     args+=(--kubeconfig="$api_dir/$node.kubeconfig")
   fi
-  if [ "${CAFELET_NO_CONTAINERD:-0}" != 1 ]; then
-    say "starting a private containerd (installs containerd, runc and CNI plugins if missing;"
-    say "  builds the images localhost/busybox:ci and localhost/pause:ci from busybox-static)"
-    lab_started=1
-    "$here/scripts/containerd-lab.sh" start >"$work/containerd-lab.log" 2>&1 \
-      || { tail -20 "$work/containerd-lab.log" >&2; exit 1; }
-    local endpoint
-    endpoint=$("$here/scripts/containerd-lab.sh" env | sed -n 's/^CAFELET_CRI_ENDPOINT=//p')
-    args+=(--container-runtime-endpoint="$endpoint")
-    say "containerd is up: $endpoint"
-  fi
+  say "starting a private containerd (installs containerd, runc and CNI plugins if missing;"
+  say "  builds the images localhost/busybox:ci and localhost/pause:ci from busybox-static)"
+  lab_started=1
+  "$here/scripts/containerd-lab.sh" start >"$work/containerd-lab.log" 2>&1 \
+    || { tail -20 "$work/containerd-lab.log" >&2; exit 1; }
+  local endpoint
+  endpoint=$("$here/scripts/containerd-lab.sh" env | sed -n 's/^CAFELET_CRI_ENDPOINT=//p')
+  args+=(--container-runtime-endpoint="$endpoint")
+  say "containerd is up: $endpoint"
   say "starting cafelet as node $node with the static pods in $manifests"
   "$build_dir/actors/cafelet" "${args[@]}" ${CAFELET_ARGS:-} >"$work/cafelet.log" 2>&1 &
   cafelet_pid=$!
-  local i
+  local up=0
   for i in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
     kill -0 "$cafelet_pid" 2>/dev/null || { tail -20 "$work/cafelet.log" >&2; exit 1; }
+    if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then up=1; break; fi
     sleep 0.1
   done
+  if [ "$up" != 1 ]; then
+    say "cafelet does not answer on http://127.0.0.1:$port/healthz (port taken?):"
+    tail -20 "$work/cafelet.log" >&2
+    exit 1
+  fi
   say "cafelet is up (log: $work/cafelet.log)"
   say "try, in another terminal:"
   say "  curl -s http://127.0.0.1:$port/pods          (the PodList cafelet serves)"
@@ -151,38 +163,50 @@ run_main() {
   wait "$table_pid"
 }
 
+# Stops what run_main started, in order; never interrupted half way.
 cleanup_main() {
-  local rc=$?
-  trap - EXIT INT TERM
+  local rc=$? left=0 i
+  trap '' INT TERM HUP
+  trap - EXIT
+  set +e
   [ -n "${table_pid:-}" ] && kill "$table_pid" 2>/dev/null
   echo >&2
   if [ -n "${cafelet_pid:-}" ] && kill -0 "$cafelet_pid" 2>/dev/null; then
     say "stopping cafelet"
-    kill -TERM "$cafelet_pid" 2>/dev/null || true
-    wait "$cafelet_pid" 2>/dev/null || true
+    kill -TERM "$cafelet_pid" 2>/dev/null
+    for i in $(seq 1 300); do
+      kill -0 "$cafelet_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$cafelet_pid" 2>/dev/null
+    wait "$cafelet_pid" 2>/dev/null
   fi
   if [ "${lab_started:-0}" = 1 ]; then
     say "stopping the private containerd and removing every pod"
-    "$here/scripts/containerd-lab.sh" stop >>"$work/containerd-lab.log" 2>&1 || true
+    if ! "$here/scripts/containerd-lab.sh" stop >>"$work/containerd-lab.log" 2>&1; then
+      left=1
+      say "stopping the containerd lab failed; see $work/containerd-lab.log"
+    fi
   fi
   if [ -n "${api_pid:-}" ]; then
-    kill "$api_pid" 2>/dev/null || true
-    wait "$api_pid" 2>/dev/null || true
+    kill "$api_pid" 2>/dev/null
+    wait "$api_pid" 2>/dev/null
   fi
   if [ -n "${work:-}" ]; then
     unmount_below "$work"
-    if [ "${CAFELET_KEEP_WORK:-0}" = 1 ]; then
+    if [ "${CAFELET_KEEP_WORK:-0}" = 1 ] || [ "$left" = 1 ]; then
       say "kept $work"
     else
       rm -rf "$work"
     fi
   fi
-  say "stopped; nothing left running"
+  [ "$left" = 0 ] && say "stopped; nothing left running"
   exit "$rc"
 }
 
 case "${1:-}" in
   run)   shift
+         parse_run_args "$@"
          if [ "${CAFELET_SKIP_BUILD:-0}" != 1 ]; then install_missing; build; fi
          run_main "$@" ;;
   test)  install_missing; build; exec /usr/bin/python3 "$here/scripts/run-tests.py" "$build_dir" ;;
