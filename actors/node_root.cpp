@@ -6,6 +6,7 @@
 #include "actors/objects/token_manager.hpp"
 #include "actors/pods/pod_worker.hpp"
 #include "actors/node/machine_info.hpp"
+#include "actors/memory_trim.hpp"
 #include "actors/watchdog.hpp"
 #include "runtime/kuberuntime/settings.hpp"
 #include "cafelet_build_info.hpp"
@@ -420,6 +421,9 @@ caf::error register_agent_metrics(net::metrics::registry& reg, agent_wiring& w) 
      [mirrors] { return static_cast<double>(mirrors->deleted.load()); }},
     {"cafelet_mirror_pod_failures_total", "Failed mirror pod API calls.",
      [mirrors] { return static_cast<double>(mirrors->failures.load()); }},
+    {"cafelet_memory_trims_total",
+     "Times the heap's free pages were handed back to the kernel (malloc_trim).",
+     [trims = w.stats.trims] { return static_cast<double>(trims->trims.load()); }},
     {"cafelet_relay_dropped_messages_total",
      "Messages for a restarting actor that found no incarnation.",
      [drops] { return static_cast<double>(drops->load()); }},
@@ -487,6 +491,11 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
 
   supervisor_spec root;
   root.options = component_options();
+  auto trims = wiring ? wiring->stats.trims : std::make_shared<memory_trim_stats>();
+  root.factories["memory-trim"] = [trims](caf::local_actor* parent, const std::string&,
+                                          const caf::message&) {
+    return parent->spawn(memory_trimmer, std::chrono::milliseconds{10000}, trims);
+  };
   root.factories["watchdog"] = [dir](caf::local_actor* parent,
                                      const std::string&, const caf::message&) {
     return parent->spawn(watchdog, dir, std::chrono::milliseconds{1000});
@@ -556,6 +565,7 @@ supervisor_spec make_root_spec(const config::resolved_configuration& cfg,
   }
   root.children = {
     start_child{"watchdog", "watchdog", restart_policy::permanent, {}},
+    start_child{"memory-trim", "memory-trim", restart_policy::permanent, {}},
     start_child{"node-supervisor", "node", restart_policy::permanent, {}},
     start_child{"pods-supervisor", "pods", restart_policy::permanent, {}},
   };

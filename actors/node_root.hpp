@@ -4,6 +4,7 @@
 ///
 ///   root (supervisor)
 ///   +-- watchdog            scheduler heartbeat for /healthz
+///   +-- memory-trim         gives freed heap pages back every 10 s
 ///   +-- node (supervisor)
 ///   |   +-- events            event recorder                  (API server)
 ///   |   +-- node-status       registration and node status    (API server)
@@ -31,6 +32,7 @@
 #include "actors/api/link.hpp"
 #include "actors/events/event_recorder.hpp"
 #include "actors/lease/lease.hpp"
+#include "actors/memory_trim.hpp"
 #include "actors/node/node_status.hpp"
 #include "actors/pods/mirror_manager.hpp"
 #include "actors/pods/pod_board.hpp"
@@ -72,6 +74,7 @@ struct agent_stats {
   std::shared_ptr<pods::final_status_journal> finals
     = std::make_shared<pods::final_status_journal>();
   std::shared_ptr<pods::mirror_stats> mirrors = std::make_shared<pods::mirror_stats>();
+  std::shared_ptr<memory_trim_stats> trims = std::make_shared<memory_trim_stats>();
   std::shared_ptr<pleg_stats> pleg = std::make_shared<pleg_stats>();
   std::shared_ptr<probe_stats> probes = std::make_shared<probe_stats>();
   std::shared_ptr<token_stats> tokens = std::make_shared<token_stats>();

@@ -332,6 +332,16 @@ void on_statics(self_ptr self, const static_pod_set_ptr& set) {
     names.insert(name);
     auto& slot = st.slots[name];
     if (!slot.wanted || slot.wanted->pod->metadata.uid != p.pod->metadata.uid) {
+      if (slot.wanted && !slot.announced.empty()) {
+        // The old static pod of this name no longer has a mirror.
+        const auto& old_uid = slot.wanted->pod->metadata.uid;
+        if (st.cfg.table)
+          st.cfg.table->set(old_uid, nullptr);
+        if (st.cfg.status_manager)
+          caf::anon_send(st.cfg.status_manager, mirror_pod_atom::value, old_uid,
+                         k8s::pod_ptr{});
+        slot.announced.clear();
+      }
       slot.wanted = p;
       slot.retry.reset();
       slot.not_before = {};

@@ -429,7 +429,7 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
           on_upsert(self, as_api_pod(ev.object));
           break;
         case k8s::watch_event_type::deleted:
-          on_removed(self, ev.object);
+          on_removed(self, as_api_pod(ev.object));
           break;
         default:
           break;

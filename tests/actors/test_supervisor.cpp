@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 
 using namespace cafelet;
@@ -323,5 +324,129 @@ TEST_CASE_FIXTURE(sup_fixture, "children snapshot and lookup by name") {
   std::string json = dir->to_json();
   CHECK(json.find("\"path\":\"root/b\"") != std::string::npos);
   CHECK(json.find("\"state\":\"restarting\"") != std::string::npos);
+  shutdown(sup);
+}
+
+// -- a child stopped and started again under its name ------------------------
+
+namespace {
+
+/// Incarnations of "worker" children: the int argument of each start and
+/// how many are alive, checked at every spawn.
+struct incarnations {
+  std::vector<int> args;
+  int alive = 0;
+  int max_alive_at_spawn = 0;
+};
+
+struct restart_fixture : sup_fixture {
+  std::shared_ptr<incarnations> seen = std::make_shared<incarnations>();
+
+  caf::actor spawn_counting_sup(std::vector<start_child> children) {
+    supervisor_spec spec;
+    spec.options = no_jitter();
+    spec.factories["worker"] = [seen = seen](caf::local_actor* parent, const std::string&,
+                                             const caf::message& args) {
+      seen->max_alive_at_spawn = std::max(seen->max_alive_at_spawn, seen->alive);
+      seen->args.push_back(args.match_elements<int>() ? args.get_as<int>(0) : -1);
+      auto h = parent->spawn(test_worker);
+      ++seen->alive;
+      caf::actor_cast<caf::abstract_actor*>(h)->attach_functor(
+        [seen](const caf::error&) { --seen->alive; });
+      return h;
+    };
+    spec.children = std::move(children);
+    auto sup = sys->spawn(supervisor, std::string{"root"}, std::move(spec), dir);
+    dir->started("root", "supervisor", "root", sup.id());
+    run();
+    return sup;
+  }
+};
+
+start_child numbered(std::string name, int n) {
+  return start_child{"worker", std::move(name), restart_policy::permanent,
+                     caf::make_message(n)};
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(restart_fixture, "stop then start of one name: the new incarnation follows the old one") {
+  auto sup = spawn_counting_sup({numbered("w", 1)});
+  auto old = child(sup, "w");
+  REQUIRE(old);
+  REQUIRE(seen->alive == 1);
+  // Both requests are queued before the supervisor runs: the start arrives
+  // while the old incarnation is still stopping.
+  caf::anon_send(sup, stop_child{"w"});
+  caf::anon_send(sup, numbered("w", 2));
+  run();
+  CHECK(seen->args == std::vector<int>{1, 2});
+  CHECK(seen->max_alive_at_spawn == 0); // never two at once
+  CHECK(seen->alive == 1);
+  auto now = child(sup, "w");
+  REQUIRE(now);
+  CHECK(now != old);
+  REQUIRE(st(sup).children.size() == 1);
+  CHECK(st(sup).children[0].restarts == 0);
+  CHECK(!st(sup).children[0].stopping);
+  CHECK(!st(sup).children[0].start_after_stop);
+  auto entries = dir->entries();
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[1].path == "root/w");
+  CHECK(entries[1].state == entry_state::running);
+  // Nothing else follows.
+  advance(5s);
+  CHECK(seen->args.size() == 2);
+  CHECK(child(sup, "w") == now);
+  // The new incarnation is an ordinary child with the new arguments: a
+  // crash restarts it with them.
+  crash(now);
+  advance(100ms);
+  CHECK(seen->args == std::vector<int>{1, 2, 2});
+  CHECK(seen->max_alive_at_spawn == 0);
+  CHECK(seen->alive == 1);
+  shutdown(sup);
+  CHECK(seen->alive == 0);
+}
+
+TEST_CASE_FIXTURE(restart_fixture, "stop, start, stop of one name: nothing is started again") {
+  auto sup = spawn_counting_sup({numbered("w", 1)});
+  REQUIRE(child(sup, "w"));
+  caf::anon_send(sup, stop_child{"w"});
+  caf::anon_send(sup, numbered("w", 2));
+  caf::anon_send(sup, stop_child{"w"}); // cancels the pending start
+  run();
+  CHECK(seen->args == std::vector<int>{1});
+  CHECK(seen->alive == 0);
+  CHECK(st(sup).children.empty());
+  CHECK(dir->entries().size() == 1);
+  advance(5s);
+  CHECK(seen->args == std::vector<int>{1});
+  CHECK(seen->alive == 0);
+  // A later start of the name works as usual.
+  caf::anon_send(sup, numbered("w", 3));
+  run();
+  CHECK(seen->args == std::vector<int>{1, 3});
+  CHECK(seen->alive == 1);
+  shutdown(sup);
+}
+
+TEST_CASE_FIXTURE(restart_fixture, "a start while stopping, then the old incarnation crashes: one new incarnation") {
+  // The old one ends with an error instead of the shutdown (it failed on
+  // its own meanwhile): still exactly one new incarnation, no restart of
+  // the old spec.
+  auto sup = spawn_counting_sup({numbered("w", 1)});
+  auto old = child(sup, "w");
+  REQUIRE(old);
+  caf::anon_send(old, crash_atom::value);
+  caf::anon_send(sup, stop_child{"w"});
+  caf::anon_send(sup, numbered("w", 2));
+  run();
+  advance(5s);
+  CHECK(seen->max_alive_at_spawn == 0);
+  CHECK(seen->alive == 1);
+  REQUIRE(!seen->args.empty());
+  CHECK(seen->args.back() == 2);
+  CHECK(seen->args.size() == 2);
   shutdown(sup);
 }

@@ -127,11 +127,14 @@ struct fixture : cafelet::testing::deterministic_fixture,
   caf::actor status = sys->spawn(peer);
   caf::actor source = sys->spawn(peer);
   caf::actor mgr;
+  /// Given to the manager as `cfg.table` (null: none).
+  std::shared_ptr<mirror_table> table;
 
   void start() {
     mirror_manager_config cfg;
     cfg.node_name = "edge-1";
     cfg.status_manager = status;
+    cfg.table = table;
     cfg.static_source = source;
     cfg.seed = 7;
     cfg.stats = stats;
@@ -402,7 +405,7 @@ TEST_CASE_FIXTURE(fixture, "POST 409 reads the existing pod") {
   CHECK(api->open().empty());
 }
 
-TEST_CASE_FIXTURE(fixture, "POST 403 is retried at the backoff cap") {
+TEST_CASE_FIXTURE(fixture, "POST 403 is retried at the backoff cap, with the node read again") {
   auto web = static_pod("web", "localhost/web:1");
   start();
   answer(list_url, 200, empty_list);
@@ -413,6 +416,8 @@ TEST_CASE_FIXTURE(fixture, "POST 403 is retried at the backoff cap") {
   advance(9999ms);
   CHECK(api->open().empty());
   advance(1ms);
+  // (The Node may have been registered again with a new UID.)
+  answer(node_url, 200, node_json);
   auto post = expect(post_url);
   api->reply(post.key, 201, as_created(post.req.body, "mirror-1"));
   run();
@@ -444,4 +449,177 @@ TEST_CASE_FIXTURE(fixture, "an unregistered node is looked up again") {
   advance(1s);
   answer(node_url, 200, node_json);
   expect(post_url);
+}
+
+namespace {
+
+const std::string not_found
+  = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"nodes \"edge-1\" not found","reason":"NotFound","details":{"name":"edge-1","kind":"nodes"},"code":404})";
+const std::string invalid
+  = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Pod \"web-edge-1\" is invalid: metadata.ownerReferences.uid: Invalid value: \"\": uid must not be empty","reason":"Invalid","details":{"name":"web-edge-1","kind":"Pod"},"code":422})";
+
+/// A set as sent by the pod manager with actor id `source`.
+static_pod_set_ptr set_from(uint64_t source, std::vector<static_pod_entry> pods,
+                            uint64_t generation) {
+  auto s = std::make_shared<static_pod_set>();
+  s->pods = std::move(pods);
+  s->generation = generation;
+  s->source = source;
+  return s;
+}
+
+std::string owner_uid_of(const scripted_call& post) {
+  auto body = parse(post.req.body);
+  auto owners = body.find_path({"metadata", "ownerReferences"});
+  REQUIRE(owners != nullptr);
+  REQUIRE(owners->size() == 1);
+  return owners->as_array()[0].get_string("uid");
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(fixture, "an older static set is ignored") {
+  auto web = static_pod("web", "localhost/web:1");
+  start_with_mirror(web, "mirror-1"); // (generation 1)
+  // A set of the same or an older generation from the same sender (a
+  // resync answer that overtook a change) changes nothing.
+  send(set_of({}, 1));
+  CHECK(api->open().empty());
+  CHECK(told().size() == 1);
+  CHECK(view().statics == 1);
+  send(set_of({}, 3));
+  REQUIRE(told().size() == 2);
+  CHECK(told()[1].mirror == nullptr);
+  auto del = expect(std::string{"DELETE "} + web_url);
+  check_delete(del, "mirror-1");
+  api->reply(del.key, 200, "{}");
+  run();
+  send(set_of({web}, 2));
+  send(set_of({web}, 3));
+  CHECK(api->open().empty());
+  CHECK(view().statics == 0);
+  CHECK(told().size() == 2);
+  // A restarted pod manager (another sender) counts from 1 again.
+  send(set_from(77, {web}, 1));
+  CHECK(view().statics == 1);
+  auto post = expect(post_url);
+  api->reply(post.key, 201, as_created(post.req.body, "mirror-2"));
+  run();
+  REQUIRE(told().size() == 3);
+  CHECK(told()[2].mirror->metadata.uid == "mirror-2");
+  // ... and its older sets are ignored likewise.
+  send(set_from(77, {}, 1));
+  CHECK(api->open().empty());
+  CHECK(view().statics == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "the mirror table holds the mirror after a POST and loses it when the static pod leaves the set") {
+  table = std::make_shared<mirror_table>();
+  auto web = static_pod("web", "localhost/web:1");
+  const auto uid = web.pod->metadata.uid;
+  start();
+  answer(list_url, 200, empty_list);
+  send(set_of({web}));
+  answer(node_url, 200, node_json);
+  auto post = expect(post_url);
+  CHECK(table->size() == 0); // not before the server created it
+  api->reply(post.key, 201, as_created(post.req.body, "mirror-1"));
+  run();
+  REQUIRE(table->get(uid));
+  CHECK(table->get(uid)->metadata.uid == "mirror-1");
+  REQUIRE(told().size() == 1);
+  CHECK(told()[0].mirror == table->get(uid));
+  CHECK(table->size() == 1);
+  // Deleted on the server: gone from the table; the new one replaces it.
+  send(event(k8s::watch_event_type::deleted, mirror_of(web, "mirror-1")));
+  CHECK(table->get(uid) == nullptr);
+  auto again = expect(post_url);
+  api->reply(again.key, 201, as_created(again.req.body, "mirror-2"));
+  run();
+  REQUIRE(table->get(uid));
+  CHECK(table->get(uid)->metadata.uid == "mirror-2");
+  // The static pod leaves the set: out of the table at once, before the
+  // DELETE is answered.
+  send(set_of({}, 2));
+  CHECK(table->get(uid) == nullptr);
+  CHECK(table->size() == 0);
+  auto del = expect(std::string{"DELETE "} + web_url);
+  check_delete(del, "mirror-2");
+  api->reply(del.key, 200, "{}");
+  run();
+  CHECK(table->size() == 0);
+  CHECK(told().back().mirror == nullptr);
+}
+
+TEST_CASE_FIXTURE(fixture, "a changed static pod: the old UID leaves the mirror table") {
+  table = std::make_shared<mirror_table>();
+  auto v1 = static_pod("web", "localhost/web:1");
+  auto v2 = static_pod("web", "localhost/web:2");
+  start_with_mirror(v1, "mirror-1");
+  REQUIRE(table->get(v1.pod->metadata.uid));
+  send(set_of({v2}, 2));
+  // mirror-1 is v1's no more (it is being deleted as outdated).
+  CHECK(table->get(v1.pod->metadata.uid) == nullptr);
+  CHECK(table->get(v2.pod->metadata.uid) == nullptr);
+  check_delete(expect(std::string{"DELETE "} + web_url), "mirror-1");
+  api->reply(api->open().front().key, 200, "{}");
+  run();
+  auto post = expect(post_url);
+  api->reply(post.key, 201, as_created(post.req.body, "mirror-2"));
+  run();
+  REQUIRE(table->get(v2.pod->metadata.uid));
+  CHECK(table->get(v2.pod->metadata.uid)->metadata.uid == "mirror-2");
+  CHECK(table->size() == 1);
+}
+
+TEST_CASE_FIXTURE(fixture, "the node lookup backs off") {
+  auto web = static_pod("web", "localhost/web:1");
+  start();
+  answer(list_url, 200, empty_list);
+  send(set_of({web}));
+  // cfg.retry: 500 ms doubling, 20% jitter.
+  answer(node_url, 404, not_found);
+  advance(399ms);
+  CHECK(api->open().empty());
+  advance(101ms);
+  answer(node_url, 404, not_found);
+  advance(799ms);
+  CHECK(api->open().empty());
+  advance(201ms);
+  answer(node_url, 404, not_found);
+  advance(1599ms);
+  CHECK(api->open().empty());
+  advance(401ms);
+  answer(node_url, 200, node_json);
+  auto post = expect(post_url);
+  CHECK(owner_uid_of(post) == node_uid);
+}
+
+TEST_CASE_FIXTURE(fixture, "POST 422 forgets the node UID: the next POST is owned by the node read again") {
+  auto web = static_pod("web", "localhost/web:1");
+  start();
+  answer(list_url, 200, empty_list);
+  send(set_of({web}));
+  answer(node_url, 200, node_json);
+  auto first = expect(post_url);
+  CHECK(owner_uid_of(first) == node_uid);
+  api->reply(first.key, 422, invalid);
+  run();
+  CHECK(stats->failures == 1);
+  advance(10s);
+  // The Node was registered again meanwhile: a new UID.
+  auto renamed = node_json;
+  renamed.replace(renamed.find(node_uid), std::string{node_uid}.size(),
+                  "0a0b0c0d-0000-4000-8000-0000000000b2");
+  answer(node_url, 200, renamed);
+  auto post = expect(post_url);
+  CHECK(owner_uid_of(post) == "0a0b0c0d-0000-4000-8000-0000000000b2");
+  api->reply(post.key, 201, as_created(post.req.body, "mirror-1"));
+  run();
+  REQUIRE(told().size() == 1);
+  CHECK(stats->created == 1);
+  // Later attempts (a deleted mirror) use the node UID known now: no lookup.
+  send(event(k8s::watch_event_type::deleted, mirror_of(web, "mirror-1")));
+  auto again = expect(post_url);
+  CHECK(owner_uid_of(again) == "0a0b0c0d-0000-4000-8000-0000000000b2");
 }

@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -284,6 +285,8 @@ struct peer_state {
   std::vector<watch_synced> synced;
   std::vector<std::string> forgotten;
   std::vector<pod_status_update> statuses;
+  std::vector<std::string> revived;
+  std::vector<static_pod_set_ptr> feeds;
   static const char* name;
 };
 const char* peer_state::name = "peer";
@@ -297,6 +300,10 @@ caf::behavior peer(caf::stateful_actor<peer_state>* self) {
       self->state.forgotten.push_back(uid);
     },
     [self](const pod_status_update& x) { self->state.statuses.push_back(x); },
+    [self](pods::status_revive_atom, const std::string& uid) {
+      self->state.revived.push_back(uid);
+    },
+    [self](const static_pod_set_ptr& x) { self->state.feeds.push_back(x); },
     [self](caf::get_atom) {
       ++self->state.snapshots;
       return runtime_snapshot{};
@@ -398,9 +405,11 @@ TEST_CASE_FIXTURE(static_fixture, "static pods get workers; one left out of the 
   CHECK(state_of<worker_state>(wb).removed == std::vector<std::string>{"uid-b"});
   CHECK(state_of<worker_state>(wa).removed.empty());
   CHECK(state_of<worker_state>(wa).updates.size() == 1);
-  // The status manager forgets it.
-  CHECK(peer_of(status).forgotten == std::vector<std::string>{"uid-b"});
+  // The status manager forgets it once its worker is done (its final
+  // status goes to its mirror first).
+  CHECK(peer_of(status).forgotten.empty());
   done("uid-b");
+  CHECK(peer_of(status).forgotten == std::vector<std::string>{"uid-b"});
   REQUIRE(seen().stopped.size() == 1);
   CHECK(seen().stopped[0].name == "uid-b");
   CHECK(seen().started.size() == 2);
@@ -528,4 +537,362 @@ TEST_CASE_FIXTURE(static_fixture, "a static pod added back before its worker fin
   send_set(set_of({a}, 3)); // back before it is done
   done("uid-a");
   CHECK(seen().started.size() == 2);
+}
+
+// -- API pods vs static pods, status forget/revive, the mirror feed ---------
+
+namespace {
+
+/// An API pod `name` (as the watch shows it) with UID `uid`; `source`
+/// non-empty: it carries that kubernetes.io/config.source annotation.
+k8s::pod_ptr api_pod(const std::string& name, const std::string& uid,
+                     const std::string& source = {}) {
+  auto p = test::make_pod(name, uid);
+  p.spec.containers.push_back(test::make_container("app"));
+  if (!source.empty())
+    p.metadata.annotations["kubernetes.io/config.source"] = source;
+  return std::make_shared<const k8s::pod>(std::move(p));
+}
+
+/// Static pod `name`-edge-1 asking for more cpu than the node has.
+k8s::pod_ptr big_static_pod(const std::string& name, const std::string& uid) {
+  auto p = *static_pod(name, uid);
+  p.spec.containers[0].resources.requests = {{"cpu", "3"}};
+  return std::make_shared<const k8s::pod>(std::move(p));
+}
+
+std::string source_of(const k8s::pod_ptr& p) {
+  REQUIRE(p);
+  auto i = p->metadata.annotations.find("kubernetes.io/config.source");
+  return i == p->metadata.annotations.end() ? std::string{} : i->second;
+}
+
+std::vector<std::string> uids_of(const static_pod_set_ptr& s) {
+  std::vector<std::string> out;
+  REQUIRE(s);
+  for (const auto& p : s->pods)
+    out.push_back(p.pod->metadata.uid);
+  return out;
+}
+
+/// Records, in arrival order, what the manager sends to the pods
+/// supervisor and the status manager when both are this actor.
+struct sequence_state {
+  std::vector<std::string> seen;
+  static const char* name;
+};
+const char* sequence_state::name = "sequence";
+
+caf::behavior sequence(caf::stateful_actor<sequence_state>* self) {
+  return {
+    [self](const start_child& x) { self->state.seen.push_back("start:" + x.name); },
+    [self](const stop_child& x) { self->state.seen.push_back("stop:" + x.name); },
+    [self](pods::status_forget_atom, const std::string& uid) {
+      self->state.seen.push_back("forget:" + uid);
+    },
+    [self](pods::status_revive_atom, const std::string& uid) {
+      self->state.seen.push_back("revive:" + uid);
+    },
+    [self](const pod_status_update& x) {
+      self->state.seen.push_back("status:" + x.pod->metadata.uid);
+    },
+  };
+}
+
+struct feed_fixture : static_fixture {
+  caf::actor seq = sys->spawn(sequence);
+  caf::actor asker = sys->spawn(peer);
+
+  ~feed_fixture() {
+    for (auto& a : {seq, asker})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  pod_manager_config config() {
+    pod_manager_config cfg;
+    cfg.pleg = pleg;
+    cfg.pods_supervisor = rec;
+    cfg.status_manager = status;
+    cfg.events = rec;
+    cfg.mirrors = mirrors;
+    cfg.static_source = source;
+    cfg.board = board;
+    cfg.node.name = "edge-1";
+    cfg.node.max_pods = 110;
+    cfg.node.allocatable = {{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "110"}};
+    cfg.stats = stats;
+    return cfg;
+  }
+
+  void start_with(pod_manager_config cfg) {
+    mgr = sys->spawn(pod_manager, std::move(cfg));
+    run();
+  }
+
+  /// The pods supervisor and the status manager are `seq`.
+  void start_sequenced() {
+    auto cfg = config();
+    cfg.pods_supervisor = seq;
+    cfg.status_manager = seq;
+    start_with(cfg);
+  }
+
+  std::vector<std::string>& sequence_seen() {
+    return state_of<sequence_state>(seq).seen;
+  }
+
+  std::vector<static_pod_set_ptr>& feeds() {
+    return peer_of(mirrors).feeds;
+  }
+
+  /// Sends `static_resync_atom` as `asker`; what it got back.
+  std::vector<static_pod_set_ptr>& resync() {
+    caf::send_as(asker, mgr, static_resync_atom::value);
+    run();
+    return peer_of(asker).feeds;
+  }
+
+  void send_event(k8s::watch_event_type t, k8s::pod_ptr p) {
+    caf::anon_send(mgr, event(t, std::move(p)));
+    run();
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(feed_fixture, "an API pod carrying config.source=file runs as an API pod") {
+  start_static();
+  auto web = static_pod("web", "uid-1");
+  send_set(set_of({web}));
+  worker_for("uid-1");
+  // Same name as the static pod, and a file source claimed by the API.
+  auto api = api_pod("web-edge-1", "uid-api", "file");
+  send_event(k8s::watch_event_type::added, api);
+  // Not serialized behind the static pod of its name: it starts at once,
+  // as a copy marked "api" (the watch's object is untouched).
+  CHECK(started_names() == std::vector<std::string>{"uid-1", "uid-api"});
+  auto ran = seen().started.at(1).args.get_as<k8s::pod_ptr>(0);
+  CHECK(ran != api);
+  CHECK(source_of(ran) == "api");
+  CHECK(source_of(api) == "file");
+  auto w = worker_for("uid-api");
+  auto& ws = state_of<worker_state>(w);
+  REQUIRE(ws.updates.size() == 1);
+  CHECK(source_of(ws.updates[0]) == "api");
+  // Its updates are marked likewise.
+  send_event(k8s::watch_event_type::modified, with_phase(api, "Running"));
+  REQUIRE(ws.updates.size() == 2);
+  CHECK(source_of(ws.updates[1]) == "api");
+  CHECK(ws.updates[1]->status.phase == "Running");
+  // It gets no mirror.
+  REQUIRE(!feeds().empty());
+  CHECK(uids_of(feeds().back()) == std::vector<std::string>{"uid-1"});
+  auto fed = feeds().size();
+  // Deleted on the API server: forgotten at once, as an API pod.
+  send_event(k8s::watch_event_type::deleted, with_phase(api, "Running"));
+  CHECK(ws.removed == std::vector<std::string>{"uid-api"});
+  CHECK(peer_of(status).forgotten == std::vector<std::string>{"uid-api"});
+  done("uid-api");
+  CHECK(peer_of(status).forgotten == std::vector<std::string>{"uid-api"});
+  CHECK(feeds().size() == fed);
+  CHECK(peer_of(status).revived.empty());
+}
+
+TEST_CASE_FIXTURE(feed_fixture, "an API pod named like a static pod does not make it wait") {
+  start_static();
+  send_event(k8s::watch_event_type::added, api_pod("web-edge-1", "uid-api"));
+  send_event(k8s::watch_event_type::added, api_pod("db-edge-1", "uid-api-db", "file"));
+  worker_for("uid-api");
+  worker_for("uid-api-db");
+  send_set(set_of({static_pod("web", "uid-web"), static_pod("db", "uid-db")}));
+  CHECK(started_names()
+        == std::vector<std::string>{"uid-api", "uid-api-db", "uid-web", "uid-db"});
+}
+
+TEST_CASE_FIXTURE(feed_fixture, "an API pod still terminating does not hold a static pod of its name") {
+  start_static();
+  auto api = api_pod("web-edge-1", "uid-api", "file");
+  send_event(k8s::watch_event_type::added, api);
+  worker_for("uid-api");
+  // Deleted (the watch's object still says "file"); its worker terminates.
+  send_event(k8s::watch_event_type::deleted, api);
+  send_set(set_of({static_pod("web", "uid-web")}));
+  CHECK(started_names() == std::vector<std::string>{"uid-api", "uid-web"});
+  REQUIRE(!feeds().empty());
+  CHECK(uids_of(feeds().back()) == std::vector<std::string>{"uid-web"});
+}
+
+TEST_CASE_FIXTURE(feed_fixture, "a waiting static pod starts when its rejected predecessor is removed") {
+  start_static();
+  auto big = big_static_pod("web", "uid-1");
+  auto v2 = static_pod("web", "uid-2");
+  // Two manifests with one pod name: the first is rejected, the second
+  // waits for it.
+  send_set(set_of({big, v2}));
+  CHECK(seen().started.empty());
+  REQUIRE(peer_of(status).statuses.size() == 1);
+  CHECK(peer_of(status).statuses[0].pod->metadata.uid == "uid-1");
+  CHECK(peer_of(status).statuses[0].status->reason == "OutOfcpu");
+  REQUIRE(feeds().size() == 1); // neither rejected nor waiting pods have one
+  CHECK(feeds()[0]->pods.empty());
+  // The rejected one's manifest goes: it had no worker, so it is forgotten
+  // at once, and the waiting one starts.
+  send_set(set_of({v2}, 2));
+  CHECK(started_names() == std::vector<std::string>{"uid-2"});
+  CHECK(seen().started.at(0).args.get_as<k8s::pod_ptr>(0) == v2);
+  CHECK(peer_of(status).forgotten == std::vector<std::string>{"uid-1"});
+  REQUIRE(feeds().size() == 2);
+  CHECK(uids_of(feeds()[1]) == std::vector<std::string>{"uid-2"});
+}
+
+TEST_CASE_FIXTURE(feed_fixture, "a static pod is forgotten when its worker is done; it is revived before it runs again") {
+  start_sequenced();
+  auto a = static_pod("a", "uid-a");
+  send_set(set_of({a}));
+  worker_for("uid-a");
+  CHECK(sequence_seen() == std::vector<std::string>{"start:uid-a"}); // new: no revive
+  send_set(set_of({}, 2));
+  CHECK(sequence_seen().size() == 1); // removed, still terminating: kept
+  done("uid-a");
+  REQUIRE(sequence_seen().size() == 3);
+  CHECK(std::set<std::string>{sequence_seen()[1], sequence_seen()[2]}
+        == std::set<std::string>{"forget:uid-a", "stop:uid-a"});
+  // The same manifest again (same UID): revived, then started.
+  send_set(set_of({a}, 3));
+  REQUIRE(sequence_seen().size() == 5);
+  CHECK(sequence_seen()[3] == "revive:uid-a");
+  CHECK(sequence_seen()[4] == "start:uid-a");
+  // API pods are forgotten at removal, never revived.
+  auto api = api_pod("api", "uid-api");
+  send_event(k8s::watch_event_type::added, api);
+  worker_for("uid-api");
+  send_event(k8s::watch_event_type::deleted, api);
+  REQUIRE(sequence_seen().size() == 7);
+  CHECK(sequence_seen()[5] == "start:uid-api");
+  CHECK(sequence_seen()[6] == "forget:uid-api");
+  done("uid-api");
+  REQUIRE(sequence_seen().size() == 8);
+  CHECK(sequence_seen()[7] == "stop:uid-api");
+}
+
+TEST_CASE_FIXTURE(feed_fixture, "a static pod put back before its worker finished is revived when it is done") {
+  start_sequenced();
+  auto a = static_pod("a", "uid-a");
+  send_set(set_of({a}));
+  worker_for("uid-a");
+  send_set(set_of({}, 2));
+  send_set(set_of({a}, 3)); // back while terminating: waits
+  CHECK(sequence_seen() == std::vector<std::string>{"start:uid-a"});
+  done("uid-a");
+  REQUIRE(sequence_seen().size() == 5);
+  CHECK(std::set<std::string>{sequence_seen()[1], sequence_seen()[2]}
+        == std::set<std::string>{"forget:uid-a", "stop:uid-a"});
+  CHECK(sequence_seen()[3] == "revive:uid-a");
+  CHECK(sequence_seen()[4] == "start:uid-a");
+}
+
+TEST_CASE_FIXTURE(feed_fixture, "the mirror manager gets the static pods that have a worker") {
+  start_static();
+  CHECK(feeds().empty()); // nothing before the static source's first set
+  auto a = static_pod("a", "uid-a");
+  auto b = static_pod("b", "uid-b");
+  send_set(set_of({b, a}));
+  REQUIRE(feeds().size() == 1);
+  CHECK(feeds()[0]->generation == 1);
+  CHECK(feeds()[0]->source == mgr.id());
+  REQUIRE(uids_of(feeds()[0]) == std::vector<std::string>{"uid-a", "uid-b"});
+  CHECK(feeds()[0]->pods[0].pod == a);
+  CHECK(feeds()[0]->pods[0].file == "/etc/kubernetes/manifests/x.yaml");
+  worker_for("uid-a");
+  worker_for("uid-b");
+  // The same pods again: no new feed.
+  send_set(set_of({a, b}, 2));
+  CHECK(feeds().size() == 1);
+  // b leaves the manifests; it keeps its mirror while it terminates.
+  send_set(set_of({a}, 3));
+  CHECK(feeds().size() == 1);
+  done("uid-b");
+  REQUIRE(feeds().size() == 2);
+  CHECK(feeds()[1]->generation == 2);
+  CHECK(feeds()[1]->source == mgr.id());
+  CHECK(uids_of(feeds()[1]) == std::vector<std::string>{"uid-a"});
+  // a changes: the new version waits (no mirror yet), the old one keeps
+  // its mirror until done, then the new one has it.
+  auto a2 = static_pod("a", "uid-a2", "localhost/web:2");
+  send_set(set_of({a2}, 4));
+  CHECK(feeds().size() == 2);
+  done("uid-a");
+  REQUIRE(feeds().size() == 3);
+  CHECK(feeds()[2]->generation == 3);
+  CHECK(uids_of(feeds()[2]) == std::vector<std::string>{"uid-a2"});
+  CHECK(feeds()[2]->pods[0].pod == a2);
+  // A rejected static pod has none.
+  send_set(set_of({a2, big_static_pod("c", "uid-c")}, 5));
+  CHECK(peer_of(status).statuses.size() == 1);
+  CHECK(feeds().size() == 3);
+  // API pods never change it.
+  send_event(k8s::watch_event_type::added, api_pod("api", "uid-api"));
+  CHECK(feeds().size() == 3);
+}
+
+TEST_CASE_FIXTURE(feed_fixture, "static_resync_atom is answered with the current feed") {
+  start_static();
+  CHECK(resync().empty()); // nothing known yet
+  send_set(set_of({static_pod("a", "uid-a")}));
+  REQUIRE(feeds().size() == 1);
+  REQUIRE(resync().size() == 1);
+  CHECK(peer_of(asker).feeds[0] == feeds().back());
+  CHECK(feeds().size() == 1); // only the asker got it
+  send_set(set_of({}, 2)); // removed; terminating: unchanged
+  REQUIRE(resync().size() == 2);
+  CHECK(uids_of(peer_of(asker).feeds[1]) == std::vector<std::string>{"uid-a"});
+  done("uid-a");
+  REQUIRE(resync().size() == 3);
+  CHECK(peer_of(asker).feeds[2] == feeds().back());
+  CHECK(peer_of(asker).feeds[2]->pods.empty());
+  CHECK(peer_of(asker).feeds[2]->generation == 2);
+}
+
+TEST_CASE_FIXTURE(feed_fixture, "without a static source an empty feed is sent at start") {
+  auto cfg = config();
+  cfg.static_source = nullptr;
+  start_with(cfg);
+  REQUIRE(feeds().size() == 1);
+  CHECK(feeds()[0]->pods.empty());
+  CHECK(feeds()[0]->generation == 1);
+  CHECK(feeds()[0]->source == mgr.id());
+  CHECK(peer_of(source).resyncs == 0);
+  send_event(k8s::watch_event_type::added, api_pod("api", "uid-api", "file"));
+  CHECK(started_names() == std::vector<std::string>{"uid-api"});
+  CHECK(feeds().size() == 1);
+  REQUIRE(resync().size() == 1);
+  CHECK(peer_of(asker).feeds[0] == feeds()[0]);
+}
+
+TEST_CASE_FIXTURE(feed_fixture, "an older static set is ignored") {
+  start_static();
+  auto a = static_pod("a", "uid-a");
+  auto b = static_pod("b", "uid-b");
+  send_set(set_of({a}, 5));
+  // A resync answer overtook these: older or equal generations change
+  // nothing.
+  send_set(set_of({a, b}, 3));
+  send_set(set_of({a, b}, 5));
+  send_set(set_of({}, 4));
+  CHECK(started_names() == std::vector<std::string>{"uid-a"});
+  CHECK(seen().stopped.empty());
+  REQUIRE(feeds().size() == 1);
+  CHECK(uids_of(feeds()[0]) == std::vector<std::string>{"uid-a"});
+  // A newer one applies.
+  send_set(set_of({a, b}, 6));
+  CHECK(started_names() == std::vector<std::string>{"uid-a", "uid-b"});
+  // Another sender (a restarted static source) counts on its own.
+  auto other = std::make_shared<static_pod_set>();
+  other->pods.push_back(static_pod_entry{a, nullptr, "/etc/kubernetes/manifests/x.yaml"});
+  other->generation = 1;
+  other->source = 42;
+  auto wb = worker_for("uid-b");
+  send_set(other);
+  CHECK(state_of<worker_state>(wb).removed == std::vector<std::string>{"uid-b"});
 }
