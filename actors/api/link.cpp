@@ -25,6 +25,11 @@ caf::expected<api_link> connect_api(const config::resolved_configuration& cfg) {
   main.name = "api";
   main.request_timeout = 60s;
   main.stream_idle_timeout = 150s;
+  // Over HTTP/1.1 a burst (a hundred pods starting) opens a connection per
+  // concurrent request; keep only a few idle ones afterwards (each TLS
+  // connection holds ~8 KB of OpenSSL state plus buffers). Watches are
+  // transfers in use, not idle connections: they are not limited.
+  main.max_idle_connections = 8;
   auto hb_client = net::http_client::make(*rest, hb);
   if (!hb_client)
     return hb_client.error();

@@ -99,6 +99,8 @@ caf::error client_core::start() {
   if (opts_.max_connections > 0)
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       opts_.max_connections);
+  if (opts_.max_idle_connections > 0)
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, opts_.max_idle_connections);
   curl_multi_setopt(multi_, CURLMOPT_PIPELINING,
                     static_cast<long>(CURLPIPE_MULTIPLEX));
   thread_ = std::thread{[self = shared_from_this()] { self->run(); }};

@@ -59,6 +59,10 @@ struct client_options {
   size_t max_response_bytes = size_t{64} << 20;
   /// Upper bound of open connections; zero: unlimited.
   long max_connections = 0;
+  /// Idle connections kept for reuse (libcurl's connection cache; the
+  /// oldest idle one is closed when it is full); zero: libcurl's default
+  /// (four per transfer ever added, so a burst's connections all stay).
+  long max_idle_connections = 0;
   /// Offer HTTP/2 via ALPN (fall back to HTTP/1.1).
   bool http2 = true;
   /// Redirects to follow (https only); zero: do not follow.

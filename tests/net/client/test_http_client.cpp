@@ -12,6 +12,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <vector>
 #include <condition_variable>
 #include <mutex>
 
@@ -571,4 +575,62 @@ TEST_CASE("the token file is re-read") {
   write_file(dir.file("token"), "second");
   auto r2 = run(*client, get("/echo"));
   CHECK(field(r2.response.body, "/headers/authorization") == "Bearer second");
+}
+
+namespace {
+
+/// Established TCP connections of this machine towards 127.0.0.1:`port`
+/// (client ends, from /proc/net/tcp).
+size_t connections_to(int port) {
+  std::ifstream in{"/proc/net/tcp"};
+  std::string line;
+  std::getline(in, line); // header
+  size_t n = 0;
+  char want[8];
+  std::snprintf(want, sizeof(want), "%04X", port);
+  while (std::getline(in, line)) {
+    std::istringstream fields{line};
+    std::string sl, local, remote, state;
+    fields >> sl >> local >> remote >> state;
+    if (state == "01" && remote.size() > 5 && remote.substr(remote.size() - 4) == want)
+      ++n;
+  }
+  return n;
+}
+
+/// Sends six /hang requests at once (six connections over HTTP/1.1),
+/// releases them, and returns how many connections stay open afterwards.
+size_t idle_after_burst(long max_idle) {
+  auto client = make_client(good_config(), with([&](client_options& o) {
+    o.name = "burst";
+    o.http2 = false;
+    o.max_idle_connections = max_idle;
+  }));
+  auto port = tls_server::get().good_port();
+  auto before = connections_to(port);
+  auto key = unique_key();
+  std::vector<std::unique_ptr<result_waiter>> ws;
+  for (int i = 0; i < 6; ++i) {
+    ws.push_back(std::make_unique<result_waiter>());
+    client->request(get("/hang?key=" + key), ws.back()->callback());
+  }
+  CHECK(cafelet::testing::eventually([&] { return connections_to(port) >= before + 6; }));
+  release(key);
+  for (auto& w : ws)
+    CHECK(w->get().ok());
+  // (The release helper's own connection closes with its client.)
+  size_t left = 0;
+  cafelet::testing::eventually([&] {
+    auto now = connections_to(port);
+    left = now > before ? now - before : 0;
+    return left <= static_cast<size_t>(max_idle > 0 ? max_idle : 6);
+  });
+  return left;
+}
+
+} // namespace
+
+TEST_CASE("max_idle_connections closes what a burst leaves beyond the limit") {
+  CHECK(idle_after_burst(2) == 2);
+  CHECK(idle_after_burst(0) == 6); // libcurl's default keeps them all
 }
