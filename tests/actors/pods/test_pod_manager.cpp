@@ -339,7 +339,8 @@ struct static_fixture : fixture {
   caf::actor status = sys->spawn(peer);
   std::shared_ptr<pods::pod_board> board = std::make_shared<pods::pod_board>();
 
-  void start_static(bool api_source = true) {
+  /// The pod manager's settings with the fixture's peers.
+  pod_manager_config config() {
     pod_manager_config cfg;
     cfg.pleg = pleg;
     cfg.pods_supervisor = rec;
@@ -348,11 +349,16 @@ struct static_fixture : fixture {
     cfg.mirrors = mirrors;
     cfg.static_source = source;
     cfg.board = board;
-    cfg.api_source = api_source;
     cfg.node.name = "edge-1";
     cfg.node.max_pods = 110;
     cfg.node.allocatable = {{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "110"}};
     cfg.stats = stats;
+    return cfg;
+  }
+
+  void start_static(bool api_source = true) {
+    auto cfg = config();
+    cfg.api_source = api_source;
     mgr = sys->spawn(pod_manager, cfg);
     run();
   }
@@ -607,22 +613,6 @@ struct feed_fixture : static_fixture {
     for (auto& a : {seq, asker})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     run();
-  }
-
-  pod_manager_config config() {
-    pod_manager_config cfg;
-    cfg.pleg = pleg;
-    cfg.pods_supervisor = rec;
-    cfg.status_manager = status;
-    cfg.events = rec;
-    cfg.mirrors = mirrors;
-    cfg.static_source = source;
-    cfg.board = board;
-    cfg.node.name = "edge-1";
-    cfg.node.max_pods = 110;
-    cfg.node.allocatable = {{"cpu", "2"}, {"memory", "4Gi"}, {"pods", "110"}};
-    cfg.stats = stats;
-    return cfg;
   }
 
   void start_with(pod_manager_config cfg) {
