@@ -118,7 +118,7 @@ container_status unobserved(const k8s::pod& pod, const k8s::container& spec,
   return s;
 }
 
-bool has_probe(const std::optional<k8s::probe>& p) {
+bool has_probe(const k8s::boxed<k8s::probe>& p) {
   return p.has_value();
 }
 

@@ -3,6 +3,7 @@
 /// `v1.Container` and what it refers to: environment, ports, resources,
 /// volume mounts, probes, lifecycle hooks and security context.
 
+#include "messages/k8s/boxed.hpp"
 #include "messages/k8s/meta.hpp"
 
 #include <cstdint>
@@ -271,19 +272,19 @@ struct container {
   /// Volume mounts.
   std::vector<volume_mount> volume_mounts;
   /// Liveness probe.
-  std::optional<probe> liveness_probe;
+  boxed<probe> liveness_probe;
   /// Readiness probe.
-  std::optional<probe> readiness_probe;
+  boxed<probe> readiness_probe;
   /// Startup probe.
-  std::optional<probe> startup_probe;
+  boxed<probe> startup_probe;
   /// Lifecycle hooks.
-  std::optional<k8s::lifecycle> lifecycle;
+  boxed<k8s::lifecycle> lifecycle;
   /// Path of the termination message file.
   std::string termination_message_path = "/dev/termination-log";
   /// "File" or "FallbackToLogsOnError".
   std::string termination_message_policy = "File";
   /// Security context.
-  std::optional<k8s::security_context> security_context;
+  boxed<k8s::security_context> security_context;
   /// Keep stdin open.
   bool stdin_ = false;
   /// Close stdin after the first attach.

@@ -6,6 +6,7 @@
 /// files (pulls in simdjson.h).
 
 #include "messages/json/ondemand.hpp"
+#include "messages/k8s/boxed.hpp"
 #include "messages/k8s/meta.hpp"
 
 #include <caf/error.hpp>
@@ -223,6 +224,19 @@ error_code read(reader& r, od::value v, std::shared_ptr<const T>& out) {
   auto ec = read(r, v, *item);
   out = std::move(item);
   return ec;
+}
+
+/// Reads an optional value; null resets `out`.
+template <class T>
+error_code read(reader& r, od::value v, boxed<T>& out) {
+  bool is_null = false;
+  if (auto ec = check_null(r, v, is_null))
+    return ec;
+  if (is_null) {
+    out.reset();
+    return simdjson::SUCCESS;
+  }
+  return read(r, v, out.emplace());
 }
 
 /// Reads an optional value; null resets `out`.
