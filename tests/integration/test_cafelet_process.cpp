@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <unistd.h>
 
@@ -21,11 +22,25 @@ std::string cafelet_bin() {
   return p;
 }
 
-std::string temp_dir() {
-  char tmpl[] = "/tmp/cafelet-it.XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  return tmpl;
-}
+/// A scratch directory for one cafelet (its root dir), removed with
+/// everything in it when the test ends. Declare it before the process.
+struct scratch_dir {
+  std::string path;
+
+  scratch_dir() {
+    char tmpl[] = "/tmp/cafelet-it.XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+
+  ~scratch_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+};
 
 std::vector<std::string> base_args(int port, const std::string& root) {
   return {cafelet_bin(), "--hostname-override=it-node", "--root-dir=" + root,
@@ -36,7 +51,8 @@ std::vector<std::string> base_args(int port, const std::string& root) {
 
 TEST_CASE("cafelet serves healthz and stops in order on SIGTERM") {
   auto port = free_port();
-  child_process p{base_args(port, temp_dir())};
+  scratch_dir dir;
+  child_process p{base_args(port, dir.path)};
   REQUIRE(p.pid() > 0);
   auto url = "http://127.0.0.1:" + std::to_string(port);
   CHECK(eventually([&] { return http_get(url + "/healthz").status == 200; }));
@@ -54,7 +70,8 @@ TEST_CASE("cafelet serves healthz and stops in order on SIGTERM") {
 
 TEST_CASE("cafelet stops on SIGINT too") {
   auto port = free_port();
-  child_process p{base_args(port, temp_dir())};
+  scratch_dir dir;
+  child_process p{base_args(port, dir.path)};
   auto url = "http://127.0.0.1:" + std::to_string(port) + "/healthz";
   CHECK(eventually([&] { return http_get(url).status == 200; }));
   p.signal(SIGINT);
@@ -65,10 +82,12 @@ TEST_CASE("cafelet stops on SIGINT too") {
 
 TEST_CASE("a taken healthz port is a fatal start-up error") {
   auto port = free_port();
-  child_process first{base_args(port, temp_dir())};
+  scratch_dir first_dir;
+  scratch_dir second_dir;
+  child_process first{base_args(port, first_dir.path)};
   auto url = "http://127.0.0.1:" + std::to_string(port) + "/healthz";
   REQUIRE(eventually([&] { return http_get(url).status == 200; }));
-  child_process second{base_args(port, temp_dir())};
+  child_process second{base_args(port, second_dir.path)};
   auto rc = second.wait_exit(10s);
   INFO(second.output());
   REQUIRE(rc);
@@ -79,7 +98,8 @@ TEST_CASE("a taken healthz port is a fatal start-up error") {
 }
 
 TEST_CASE("a bad configuration file stops start-up with file, line and field") {
-  auto dir = temp_dir();
+  scratch_dir scratch;
+  const auto& dir = scratch.path;
   auto path = dir + "/kubelet.yaml";
   {
     std::ofstream out{path};
