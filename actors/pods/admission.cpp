@@ -333,6 +333,15 @@ bool is_static_pod(const k8s::pod& pod) {
   return i != pod.metadata.annotations.end() && i->second != "api";
 }
 
+std::string mirror_hash(const k8s::pod& pod) {
+  auto i = pod.metadata.annotations.find(std::string{mirror_annotation});
+  return i == pod.metadata.annotations.end() ? std::string{} : i->second;
+}
+
+std::string full_name(const k8s::pod& pod) {
+  return pod.metadata.namespace_ + "/" + pod.metadata.name;
+}
+
 bool tolerates(const k8s::toleration& t, const k8s::taint& x) {
   if (!t.effect.empty() && t.effect != x.effect)
     return false;

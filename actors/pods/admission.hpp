@@ -122,6 +122,21 @@ admission_result admit(const k8s::pod& pod, const admission_node& node,
 /// `kubernetes.io/config.source` present and not "api").
 bool is_static_pod(const k8s::pod& pod);
 
+/// The annotation marking a mirror pod (the API copy of a static pod); its
+/// value is the static pod's config.hash.
+inline constexpr std::string_view mirror_annotation = "kubernetes.io/config.mirror";
+
+/// The static pod hash a mirror pod carries ("" if `pod` is no mirror pod).
+std::string mirror_hash(const k8s::pod& pod);
+
+/// True if `pod` is a mirror pod.
+inline bool is_mirror_pod(const k8s::pod& pod) {
+  return !mirror_hash(pod).empty();
+}
+
+/// "namespace/name".
+std::string full_name(const k8s::pod& pod);
+
 /// True if `t` tolerates `x` (upstream `ToleratesTaint`).
 bool tolerates(const k8s::toleration& t, const k8s::taint& x);
 

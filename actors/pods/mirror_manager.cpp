@@ -1,5 +1,6 @@
 #include "actors/pods/mirror_manager.hpp"
 
+#include "actors/pods/admission.hpp"
 #include "actors/pods/status_manager.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -19,15 +20,6 @@ namespace {
 
 using self_ptr = caf::stateful_actor<mirror_manager_state>*;
 using namespace std::chrono;
-
-std::string full_name(const k8s::pod& p) {
-  return p.metadata.namespace_ + "/" + p.metadata.name;
-}
-
-std::string mirror_hash(const k8s::pod& p) {
-  auto i = p.metadata.annotations.find(std::string{mirror_annotation});
-  return i == p.metadata.annotations.end() ? std::string{} : i->second;
-}
 
 void reconcile(self_ptr self, const std::string& name);
 

@@ -128,9 +128,6 @@ caf::behavior mirror_manager(caf::stateful_actor<mirror_manager_state>* self,
                              std::shared_ptr<api::rate_limiter> limiter,
                              mirror_manager_config cfg);
 
-/// The annotation of mirror pods.
-inline constexpr std::string_view mirror_annotation = "kubernetes.io/config.mirror";
-
 /// The JSON body creating the mirror of `x` owned by node `node`/`node_uid`.
 std::string mirror_pod_body(const static_pod_entry& x, const std::string& node,
                             const std::string& node_uid);

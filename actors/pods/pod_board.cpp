@@ -13,27 +13,20 @@ void pod_board::put(k8s::pod_ptr pod, std::shared_ptr<const k8s::pod_status> sta
     return;
   std::lock_guard<std::mutex> guard{mtx_};
   auto uid = pod->metadata.uid;
-  if (erased_.count(uid) > 0)
+  if (erased_.contains(uid))
     return;
   pods_.insert_or_assign(std::move(uid), entry{std::move(pod), std::move(status)});
 }
 
 void pod_board::erase(const std::string& uid) {
-  constexpr size_t max_erased = 4096;
   std::lock_guard<std::mutex> guard{mtx_};
   pods_.erase(uid);
-  if (erased_.insert(uid).second) {
-    erased_order_.push_back(uid);
-    if (erased_order_.size() > max_erased) {
-      erased_.erase(erased_order_.front());
-      erased_order_.pop_front();
-    }
-  }
+  erased_.insert(uid);
 }
 
 void pod_board::revive(const std::string& uid) {
   std::lock_guard<std::mutex> guard{mtx_};
-  erased_.erase(uid); // (its order entry ages out)
+  erased_.erase(uid);
 }
 
 void pod_board::set_manifest(const std::string& uid,

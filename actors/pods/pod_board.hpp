@@ -8,11 +8,10 @@
 /// records the full manifest JSON of static pods so `/pods` shows their
 /// whole spec. Entries share the decoded objects; nothing is copied.
 
+#include "actors/recent_set.hpp"
 #include "messages/k8s/pod.hpp"
 
-#include <deque>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,8 +54,7 @@ private:
   std::map<std::string, entry, std::less<>> pods_;
   std::map<std::string, std::shared_ptr<const std::string>, std::less<>> manifests_;
   /// Erased UIDs (bounded, oldest forgotten first).
-  std::set<std::string> erased_;
-  std::deque<std::string> erased_order_;
+  recent_set erased_{4096};
 };
 
 } // namespace cafelet::actors::pods

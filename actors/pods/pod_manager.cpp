@@ -81,13 +81,7 @@ void reject(self_ptr self, const k8s::pod_ptr& pod,
   }
 }
 
-std::string full_name(const k8s::pod& p) {
-  return p.metadata.namespace_ + "/" + p.metadata.name;
-}
-
-bool is_mirror(const k8s::pod& p) {
-  return p.metadata.annotations.count("kubernetes.io/config.mirror") > 0;
-}
+using pods::full_name;
 
 void on_upsert(self_ptr self, const k8s::pod_ptr& pod);
 
@@ -164,7 +158,7 @@ void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
   auto& st = self->state;
   const auto& meta = pod->metadata;
   st.api_uids.insert(meta.uid);
-  if (st.finished.count(meta.uid) > 0)
+  if (st.finished.contains(meta.uid))
     return; // its worker is done; nothing runs here any more
   auto i = st.pods.find(meta.uid);
   if (i != st.pods.end() && i->second.removed && pods::is_static_pod(*pod)) {
@@ -223,7 +217,7 @@ void on_upsert(self_ptr self, const k8s::pod_ptr& pod) {
 void on_removed(self_ptr self, const k8s::pod_ptr& pod) {
   auto& st = self->state;
   st.api_uids.erase(pod->metadata.uid);
-  st.finished.erase(pod->metadata.uid); // (its order entry ages out)
+  st.finished.erase(pod->metadata.uid);
   // Gone from the API server: the status manager stops patching it (a
   // final status still pending is published first). A static pod is
   // forgotten when its worker is done: its final status goes to its mirror.
@@ -268,7 +262,7 @@ void on_removed(self_ptr self, const k8s::pod_ptr& pod) {
 void clean_orphans(self_ptr self, const runtime_snapshot& snap) {
   auto& st = self->state;
   for (const auto& rp : snap.pods) {
-    if (rp.uid.empty() || st.pods.count(rp.uid) > 0 || st.finished.count(rp.uid) > 0
+    if (rp.uid.empty() || st.pods.count(rp.uid) > 0 || st.finished.contains(rp.uid)
         || st.api_uids.count(rp.uid) > 0)
       continue;
     bool has_sandbox = false;
@@ -369,7 +363,7 @@ void on_static_set(self_ptr self, const static_pod_set_ptr& set) {
     if (st.static_uids.count(uid) == 0) {
       // The set is authoritative: a pod re-added after it finished runs
       // again.
-      if (st.finished.count(uid) > 0)
+      if (st.finished.contains(uid))
         revive(self, uid);
       log::info(1, "static pod from manifest",
                 {log::pod_field(p.pod->metadata.namespace_, p.pod->metadata.name),
@@ -410,7 +404,7 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
     [self](const k8s::pod_watch_event& ev) {
       if (!ev.object)
         return;
-      if (is_mirror(*ev.object)) {
+      if (pods::is_mirror_pod(*ev.object)) {
         // The API copy of a static pod: nothing to run.
         if (self->state.cfg.mirrors)
           self->send(self->state.cfg.mirrors, ev);
@@ -485,14 +479,7 @@ caf::behavior pod_manager(caf::stateful_actor<pod_manager_state>* self,
         caf::anon_send(st.cfg.status_manager, pods::status_forget_atom::value, uid);
       if (was_static && st.static_uids.count(uid) == 0)
         st.static_entries.erase(uid);
-      constexpr size_t max_finished = 4096;
-      if (st.finished.insert(uid).second) {
-        st.finished_order.push_back(uid);
-        if (st.finished_order.size() > max_finished) {
-          st.finished.erase(st.finished_order.front());
-          st.finished_order.pop_front();
-        }
-      }
+      st.finished.insert(uid);
       if (st.cfg.pods_supervisor)
         caf::anon_send(st.cfg.pods_supervisor, stop_child{uid});
       count_running(st);

@@ -38,6 +38,7 @@
 ///   (workers keep running meanwhile under the pods supervisor).
 
 #include "actors/clock.hpp"
+#include "actors/recent_set.hpp"
 #include "actors/pods/admission.hpp"
 #include "actors/pods/pod_board.hpp"
 #include "actors/volumes/io_thread.hpp"
@@ -151,8 +152,7 @@ struct pod_manager_state {
   /// UIDs whose worker finished (bounded, oldest dropped first): later
   /// MODIFIED events for them (status patches, the final delete) must not
   /// start the pod again.
-  std::unordered_set<std::string> finished;
-  std::deque<std::string> finished_order;
+  recent_set finished{4096};
   static const char* name;
 };
 

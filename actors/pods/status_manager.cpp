@@ -86,9 +86,6 @@ namespace {
 using self_ptr = caf::stateful_actor<status_manager_state>*;
 using namespace std::chrono;
 
-/// Annotation marking a mirror pod (the API copy of a static pod).
-constexpr std::string_view mirror_annotation = "kubernetes.io/config.mirror";
-
 void sync_pod(self_ptr self, const std::string& uid);
 
 void use_mirror(self_ptr self, const std::string& uid, pod_status_entry& e,
@@ -102,11 +99,6 @@ bool plain_segment(std::string_view x) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
            || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
   });
-}
-
-bool is_mirror(const k8s::pod& p) {
-  return p.metadata.annotations.find(std::string{mirror_annotation})
-         != p.metadata.annotations.end();
 }
 
 /// True for a static pod (its status goes to its mirror pod).
@@ -131,18 +123,6 @@ bool has_work(const pod_status_entry& e) {
   return e.in_flight || e.final || (e.wanted && e.version > e.accepted_version);
 }
 
-/// Remembers a dropped uid so late updates cause no calls.
-void remember_gone(self_ptr self, const std::string& uid) {
-  auto& st = self->state;
-  if (st.cfg.gone_capacity == 0 || !st.gone.insert(uid).second)
-    return;
-  st.gone_order.push_back(uid);
-  while (st.gone_order.size() > st.cfg.gone_capacity) {
-    st.gone.erase(st.gone_order.front());
-    st.gone_order.pop_front();
-  }
-}
-
 /// Removes the entry of `uid`; with `gone`, also ignores it from now on.
 void erase_entry(self_ptr self, const std::string& uid, bool gone) {
   auto& st = self->state;
@@ -155,7 +135,7 @@ void erase_entry(self_ptr self, const std::string& uid, bool gone) {
   st.dirty.erase(uid);
   st.cfg.finals->drop(uid);
   if (gone)
-    remember_gone(self, uid);
+    self->state.gone.insert(uid);
 }
 
 /// Schedules the next call of `uid` after a failure.
@@ -373,7 +353,7 @@ void sync_pod(self_ptr self, const std::string& uid) {
   }
   if (!e.final || !e.wanted)
     return;
-  if (e.deleting && !is_mirror(*e.pod)) {
+  if (e.deleting && !is_mirror_pod(*e.pod)) {
     if (!is_terminal_phase(e.wanted->phase))
       log::warning("final pod status without a terminal phase",
                    {log::pod_field(e.pod->metadata.namespace_,
@@ -438,7 +418,7 @@ void on_update(self_ptr self, const pod_status_update& x) {
     return;
   }
   const auto& uid = x.pod->metadata.uid;
-  if (st.gone.count(uid) != 0) {
+  if (st.gone.contains(uid)) {
     if (st.cfg.board)
       st.cfg.board->put(x.pod, x.status); // still runs here
 
@@ -543,6 +523,7 @@ caf::behavior status_manager(caf::stateful_actor<status_manager_state>* self,
   st.cfg = std::move(cfg);
   if (!st.cfg.stats)
     st.cfg.stats = std::make_shared<status_manager_stats>();
+  st.gone.capacity(st.cfg.gone_capacity);
   if (!st.cfg.finals)
     st.cfg.finals = std::make_shared<final_status_journal>();
   if (!st.cfg.mirrors)
@@ -585,7 +566,7 @@ caf::behavior status_manager(caf::stateful_actor<status_manager_state>* self,
         log::info(4, "pod forgotten with its final status pending",
                   {log::kv("podUID", uid)});
         i->second.orphaned = true;
-        remember_gone(self, uid);
+        self->state.gone.insert(uid);
         st.dirty.insert(uid);
         request_sync(self);
         return;
@@ -609,7 +590,7 @@ caf::behavior status_manager(caf::stateful_actor<status_manager_state>* self,
       auto& st = self->state;
       log::info(4, "pod status counts again", {log::kv("podUID", uid)});
       erase_entry(self, uid, false); // what an old worker left behind
-      st.gone.erase(uid);            // (its order entry ages out)
+      st.gone.erase(uid);
     },
     [self](caf::get_atom) { return snapshot(self); },
     [self](crash_atom) {

@@ -83,6 +83,7 @@
 /// upstream does.
 
 #include "actors/api/api_calls.hpp"
+#include "actors/recent_set.hpp"
 #include "actors/pods/pod_board.hpp"
 #include "messages/pods.hpp"
 #include "net/client/backoff.hpp"
@@ -289,8 +290,7 @@ struct status_manager_state {
   /// True while a `status_sync_atom` is on its way.
   bool sync_pending = false;
   /// Dropped uids, and their order for eviction.
-  std::unordered_set<std::string> gone;
-  std::deque<std::string> gone_order;
+  recent_set gone{0};
   static const char* name;
 };
 
