@@ -90,8 +90,41 @@ void succeeded(mirror_slot& slot) {
   slot.not_before = {};
 }
 
-void delete_mirror(self_ptr self, const std::string& name, mirror_slot& slot) {
+/// Sends `method path [body]` with the configured time limit; `done` runs
+/// in the actor with the answer.
+template <class F>
+void send_request(self_ptr self, net::http_method method, std::string path,
+                  std::string body, F done) {
   auto& st = self->state;
+  net::http_request req;
+  req.method = method;
+  req.path = std::move(path);
+  if (!body.empty()) {
+    req.body = std::move(body);
+    req.content_type = "application/json";
+  }
+  req.timeout = st.cfg.request_timeout;
+  st.calls->request(std::move(req), std::move(done));
+}
+
+/// Like `send_request` for the call of slot `name` (one at a time): the
+/// slot is busy until the answer; `done(slot, answer)` runs only if the
+/// slot still exists.
+template <class F>
+void slot_request(self_ptr self, const std::string& name, mirror_slot& slot,
+                  net::http_method method, std::string path, std::string body, F done) {
+  slot.busy = true;
+  send_request(self, method, std::move(path), std::move(body),
+               [self, name, done = std::move(done)](api_response& r) {
+                 auto i = self->state.slots.find(name);
+                 if (i == self->state.slots.end())
+                   return;
+                 i->second.busy = false;
+                 done(i->second, r);
+               });
+}
+
+void delete_mirror(self_ptr self, const std::string& name, mirror_slot& slot) {
   auto mirror = slot.mirror;
   log::info(1, "deleting mirror pod",
             {log::pod_field(mirror->metadata.namespace_, mirror->metadata.name),
@@ -99,21 +132,12 @@ void delete_mirror(self_ptr self, const std::string& name, mirror_slot& slot) {
              log::kv("reason", !slot.wanted ? "no static pod"
                                : mirror->metadata.deletion_timestamp ? "being deleted"
                                                                       : "outdated")});
-  net::http_request req;
-  req.method = net::http_method::del;
-  req.path = pod_path(mirror->metadata.namespace_, mirror->metadata.name);
-  req.body = k8s::encode_delete_options(0, mirror->metadata.uid);
-  req.content_type = "application/json";
-  req.timeout = st.cfg.request_timeout;
-  slot.busy = true;
-  st.calls->request(std::move(req), [self, name, uid = mirror->metadata.uid](
-                                      api_response& r) {
+  slot_request(self, name, slot, net::http_method::del,
+               pod_path(mirror->metadata.namespace_, mirror->metadata.name),
+               k8s::encode_delete_options(0, mirror->metadata.uid),
+               [self, name, uid = mirror->metadata.uid](mirror_slot& slot,
+                                                        api_response& r) {
     auto& st = self->state;
-    auto i = st.slots.find(name);
-    if (i == st.slots.end())
-      return;
-    auto& slot = i->second;
-    slot.busy = false;
     if (r.ok() || r.status == 404 || r.status == 409 || is(r.error, errc::not_found)
         || is(r.error, errc::conflict)) {
       if (r.ok())
@@ -132,19 +156,10 @@ void delete_mirror(self_ptr self, const std::string& name, mirror_slot& slot) {
 
 /// Learns the pod the server has under `name` (after 409 AlreadyExists).
 void fetch(self_ptr self, const std::string& name, mirror_slot& slot) {
-  auto& st = self->state;
   const auto& meta = slot.wanted->pod->metadata;
-  net::http_request req;
-  req.path = pod_path(meta.namespace_, meta.name);
-  req.timeout = st.cfg.request_timeout;
-  slot.busy = true;
-  st.calls->request(std::move(req), [self, name](api_response& r) {
-    auto& st = self->state;
-    auto i = st.slots.find(name);
-    if (i == st.slots.end())
-      return;
-    auto& slot = i->second;
-    slot.busy = false;
+  slot_request(self, name, slot, net::http_method::get,
+               pod_path(meta.namespace_, meta.name), {},
+               [self, name](mirror_slot& slot, api_response& r) {
     if (!r.ok()) {
       if (r.status == 404)
         reconcile(self, name); // gone meanwhile: create again
@@ -174,22 +189,13 @@ void create_mirror(self_ptr self, const std::string& name, mirror_slot& slot) {
   auto& st = self->state;
   const auto& sp = *slot.wanted;
   const auto& meta = sp.pod->metadata;
-  net::http_request req;
-  req.method = net::http_method::post;
-  req.path = "/api/v1/namespaces/" + meta.namespace_ + "/pods";
-  req.body = mirror_pod_body(sp, st.cfg.node_name, st.node_uid);
-  req.content_type = "application/json";
-  req.timeout = st.cfg.request_timeout;
-  slot.busy = true;
   log::info(2, "creating mirror pod",
             {log::pod_field(meta.namespace_, meta.name), log::kv("podUID", meta.uid)});
-  st.calls->request(std::move(req), [self, name](api_response& r) {
+  slot_request(self, name, slot, net::http_method::post,
+               "/api/v1/namespaces/" + meta.namespace_ + "/pods",
+               mirror_pod_body(sp, st.cfg.node_name, st.node_uid),
+               [self, name](mirror_slot& slot, api_response& r) {
     auto& st = self->state;
-    auto i = st.slots.find(name);
-    if (i == st.slots.end())
-      return;
-    auto& slot = i->second;
-    slot.busy = false;
     if (r.ok()) {
       ++st.cfg.stats->created;
       succeeded(slot);
@@ -219,10 +225,8 @@ void lookup_node(self_ptr self) {
   if (st.node_lookup)
     return;
   st.node_lookup = true;
-  net::http_request req;
-  req.path = "/api/v1/nodes/" + st.cfg.node_name;
-  req.timeout = st.cfg.request_timeout;
-  st.calls->request(std::move(req), [self](api_response& r) {
+  send_request(self, net::http_method::get, "/api/v1/nodes/" + st.cfg.node_name, {},
+               [self](api_response& r) {
     auto& st = self->state;
     st.node_lookup = false;
     if (r.ok())
@@ -251,10 +255,9 @@ void list_mirrors(self_ptr self) {
   if (st.listed || st.list_in_flight)
     return;
   st.list_in_flight = true;
-  net::http_request req;
-  req.path = "/api/v1/pods?fieldSelector=spec.nodeName%3D" + st.cfg.node_name;
-  req.timeout = st.cfg.request_timeout;
-  st.calls->request(std::move(req), [self](api_response& r) {
+  send_request(self, net::http_method::get,
+               "/api/v1/pods?fieldSelector=spec.nodeName%3D" + st.cfg.node_name, {},
+               [self](api_response& r) {
     auto& st = self->state;
     st.list_in_flight = false;
     if (st.listed)
