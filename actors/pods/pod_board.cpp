@@ -33,7 +33,7 @@ void pod_board::set_manifest(const std::string& uid,
                              std::shared_ptr<const std::string> json) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (json)
-    manifests_.insert_or_assign(uid, std::move(json));
+    manifests_.insert_or_assign(uid, manifest{std::move(json), nullptr});
   else
     manifests_.erase(uid);
 }
@@ -46,7 +46,7 @@ size_t pod_board::size() const {
 std::string pod_board::pod_list_json() const {
   struct item {
     entry e;
-    std::shared_ptr<const std::string> manifest;
+    manifest m;
   };
   std::vector<item> items;
   {
@@ -54,8 +54,23 @@ std::string pod_board::pod_list_json() const {
     items.reserve(pods_.size());
     for (const auto& [uid, e] : pods_) {
       auto m = manifests_.find(uid);
-      items.push_back(item{e, m == manifests_.end() ? nullptr : m->second});
+      items.push_back(item{e, m == manifests_.end() ? manifest{} : m->second});
     }
+  }
+  // A manifest's spec is cut out once (here, on the server's thread, not
+  // on the static source's) and kept for later requests.
+  for (auto& x : items) {
+    if (!x.m.json || x.m.spec)
+      continue;
+    std::string spec;
+    if (auto doc = json::parse(*x.m.json))
+      if (const auto* s = doc->find("spec"); s && s->is_object())
+        spec = json::dump(*s);
+    x.m.spec = std::make_shared<const std::string>(std::move(spec));
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (auto m = manifests_.find(x.e.pod->metadata.uid);
+        m != manifests_.end() && m->second.json == x.m.json)
+      m->second.spec = x.m.spec;
   }
   std::sort(items.begin(), items.end(), [](const item& x, const item& y) {
     const auto& a = x.e.pod->metadata;
@@ -66,15 +81,11 @@ std::string pod_board::pod_list_json() const {
   std::string out = R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[)";
   bool first = true;
   for (const auto& x : items) {
-    std::string spec;
-    if (x.manifest)
-      if (auto doc = json::parse(*x.manifest))
-        if (const auto* s = doc->find("spec"); s && s->is_object())
-          spec = json::dump(*s);
     if (!first)
       out += ',';
     first = false;
-    out += k8s::encode_pod_view(*x.e.pod, *x.e.status, spec);
+    out += k8s::encode_pod_view(*x.e.pod, *x.e.status,
+                                x.m.spec ? std::string_view{*x.m.spec} : std::string_view{});
   }
   out += "]}";
   return out;

@@ -52,7 +52,12 @@ private:
   };
   mutable std::mutex mtx_;
   std::map<std::string, entry, std::less<>> pods_;
-  std::map<std::string, std::shared_ptr<const std::string>, std::less<>> manifests_;
+  /// Static pods' manifest JSON and, once a request needed it, its spec.
+  struct manifest {
+    std::shared_ptr<const std::string> json;
+    std::shared_ptr<const std::string> spec;
+  };
+  mutable std::map<std::string, manifest, std::less<>> manifests_;
   /// Erased UIDs (bounded, oldest forgotten first).
   recent_set erased_{4096};
 };
